@@ -1,0 +1,5 @@
+"""``python -m bindery`` is the ``bindery`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,120 @@
+"""The ``bindery`` command: a thin click layer that chains the stages and reports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import BookError
+from .model import FORMATS
+
+
+class _Group(click.Group):
+    """Shows a BookError as one line and exits 1; ``--debug`` shows the traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BookError as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.secho(f"error: {error}", err=True, fg="red")
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="bindery")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Bindery builds a book's Markdown source into an EPUB 3 e-book, a print-ready PDF, a
+    print-shop PDF and a saddle-stitch booklet."""
+    ctx.obj = {"debug": debug}
+
+
+@main.command()
+@click.argument("book_dir", default="book", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", default="dist", type=click.Path(path_type=Path),
+              help="Folder for the outputs (default: dist).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Build only this output; repeat for several (default: all).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
+          quiet: bool) -> None:
+    """Build the book in BOOK_DIR (default: book) into --out (default: dist).
+
+    \b
+    Example:
+      bindery build book --out dist --format epub --format pdf
+    """
+    from .pipeline import build as run
+
+    formats = tuple(fmt for fmt in FORMATS if fmt in formats) or FORMATS
+    report = run(book_dir, out_dir, formats, strict=strict)
+    for warning in report.warnings:
+        click.secho(f"warning: {warning}", err=True, fg="yellow")
+    if quiet:
+        return
+    for output in report.outputs:
+        click.echo(f"{output.format:8} {_display(output.path):40} "
+                   f"{output.size / 1024:8.1f} KiB {output.seconds:6.2f} s")
+    click.echo(f"built {len(report.outputs)} output(s), {report.pages} pages, "
+               f"in {report.seconds:.2f} s")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+def check(files: tuple[Path, ...]) -> None:
+    """Check EPUBs (EPUBCheck and structure) and PDFs (structure).
+
+    FILES default to the EPUBs and PDFs in dist/. Exits 0 when every check passes.
+
+    \b
+    Example:
+      bindery check dist/isis-run.epub dist/isis-run.pdf
+    """
+    from .check import CheckUnavailable, check_epub, check_pdf, run_epubcheck
+
+    paths = list(files) or sorted(p for p in Path("dist").glob("*")
+                                  if p.suffix in (".epub", ".pdf"))
+    if not paths:
+        raise click.UsageError("nothing to check: give files, or build into dist/ first")
+    for path in paths:
+        if not path.is_file():
+            raise BookError("no such file", path)
+    failed = False
+    epubs = [path for path in paths if path.suffix.lower() == ".epub"]
+    try:
+        verdicts = {result.path: result for result in run_epubcheck(epubs)}
+    except CheckUnavailable as error:
+        raise BookError(f"cannot run EPUBCheck: {error}") from None
+    for path in paths:
+        if path.suffix.lower() == ".epub":
+            verdict = verdicts[path]
+            problems = check_epub(path) + verdict.messages
+            summary = verdict.summary()
+            failed |= not verdict.clean
+        else:
+            problems = check_pdf(path)
+            summary = "PDF"
+        failed |= bool(problems)
+        status = click.style("ok", fg="green") if not problems else click.style(
+            "FAILED", fg="red")
+        click.echo(f"{_display(path)}: {summary}; structure {status}")
+        for problem in problems:
+            click.echo(f"  {problem}")
+    if failed:
+        sys.exit(1)
+
+
+def _display(path: Path) -> str:
+    from .errors import display_path
+    return display_path(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

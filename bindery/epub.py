@@ -1,0 +1,228 @@
+"""Book + Pages (+ page map) -> EPUB 3 bytes: ebooklib assembles, our zip makes it reproducible.
+
+ebooklib 0.20 is used for the package document, the NCX and the container, with these
+workarounds, each marked ``# ebooklib:`` below:
+
+- its ``EpubHtml`` re-parses a document and rebuilds it from its own template, dropping our
+  ``<head>`` and ``epub:type`` on ``<body>`` (issue #354): our templates make complete XHTML
+  documents, added as plain ``EpubItem`` objects that it writes byte for byte;
+- its ``set_cover`` makes a non-linear cover page that EPUBCheck reports as unreachable
+  (OPF-096, issue #315): the cover page is our own, linear and first in the spine;
+- it writes the current time into every zip entry, puts no ``xml:lang`` on the package and
+  gives ``file-as`` a MARC scheme: we re-pack its zip deterministically (``mimetype`` first
+  and stored, fixed order and timestamps) and mend the package document on the way.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from . import __version__
+from .errors import BookWarning
+from .fetch import Sandbox
+from .model import Book
+from .pagemap import PageStart, insert_marker
+from .render import EPUB_STYLESHEET, Document, NavEntry, Pages, render_nav
+
+XHTML = "http://www.w3.org/1999/xhtml"
+EPUB_NS = "http://www.idpf.org/2007/ops"
+OPF = "http://www.idpf.org/2007/opf"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+DOCTYPE = "<!DOCTYPE html>"
+NAV_NAME = "nav.xhtml"
+
+
+@dataclass(frozen=True)
+class EpubOutput:
+    data: bytes
+    page_list: tuple[NavEntry, ...]
+    warnings: tuple[BookWarning, ...]
+
+
+def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
+              starts: tuple[PageStart, ...] = ()) -> EpubOutput:
+    """The EPUB's bytes: the rendered documents, with print page-break markers placed."""
+    trees = {document.id: _parse(document) for document in pages.documents}
+    owner = {element.get("id"): doc_id for doc_id, tree in trees.items()
+             for element in tree.iter() if element.get("id") is not None}
+    page_list, warnings = _place_page_breaks(pages.documents, trees, owner, starts)
+    _link_across_documents(pages.documents, trees, owner)
+    documents = [_serialise(document, trees[document.id]) for document in pages.documents]
+    nav = render_nav(book, sandbox, toc=_toc(pages.documents),
+                     landmarks=_landmarks(pages.documents), page_list=page_list)
+    data = _assemble(book, pages, documents, nav.encode("utf-8"), modified)
+    return EpubOutput(data=data, page_list=tuple(page_list), warnings=tuple(warnings))
+
+
+# -- documents ------------------------------------------------------------------------
+
+def _parse(document: Document):
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    return etree.fromstring(document.xhtml.encode("utf-8"), parser)
+
+
+def _serialise(document: Document, tree) -> tuple[Document, bytes]:
+    body = etree.tostring(tree, encoding="utf-8", xml_declaration=False)
+    return document, b'<?xml version="1.0" encoding="UTF-8"?>\n' + DOCTYPE.encode() + b"\n" + body
+
+
+def _place_page_breaks(documents, trees, owner, starts):
+    """A marker before the first word of each printed page; the page list links to them."""
+    names = {document.id: document.name for document in documents}
+    page_list: list[NavEntry] = []
+    warnings: list[BookWarning] = []
+    for start in starts:
+        doc_id = owner.get(start.block_id)
+        if doc_id is None:
+            warnings.append(BookWarning(
+                f"printed page {start.number} begins in `{start.block_id}`, which the EPUB "
+                f"does not have: no page-list entry for it"))
+            continue
+        block = trees[doc_id].xpath("//*[@id=$id]", id=start.block_id)[0]
+        marker = etree.Element(f"{{{XHTML}}}span", {
+            f"{{{EPUB_NS}}}type": "pagebreak", "role": "doc-pagebreak",
+            "id": f"page-{start.number}", "aria-label": str(start.number)})
+        insert_marker(block, start.offset, marker)
+        page_list.append(NavEntry(href=f"{names[doc_id]}#page-{start.number}",
+                                  title=str(start.number)))
+    return page_list, warnings
+
+
+def _link_across_documents(documents, trees, owner) -> None:
+    """``#id`` links to another document get that document's name."""
+    names = {document.id: document.name.rsplit("/", 1)[-1] for document in documents}
+    for doc_id, tree in trees.items():
+        for link in tree.iter(f"{{{XHTML}}}a"):
+            href = link.get("href", "")
+            if href.startswith("#") and owner.get(href[1:], doc_id) != doc_id:
+                link.set("href", f"{names[owner[href[1:]]]}{href}")
+
+
+def _toc(documents: tuple[Document, ...]) -> list[NavEntry]:
+    return [NavEntry(href=document.name, title=document.title)
+            for document in documents if document.in_toc]
+
+
+_LANDMARK_TITLES = {"cover": "Cover", "titlepage": "Title page", "toc": "Contents",
+                    "bodymatter": "Start of reading", "backmatter": "Back matter"}
+
+
+def _landmarks(documents: tuple[Document, ...]) -> list[NavEntry]:
+    entries = [NavEntry(href=document.name, title=_LANDMARK_TITLES[document.landmark],
+                        type=document.landmark)
+               for document in documents if document.landmark]
+    entries.insert(1 if entries and entries[0].type == "cover" else 0,
+                   NavEntry(href=f"{NAV_NAME}#toc", title="Contents", type="toc"))
+    order = list(_LANDMARK_TITLES)
+    return sorted(entries, key=lambda entry: order.index(entry.type))
+
+
+# -- the package ------------------------------------------------------------------------
+
+def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]], nav: bytes,
+              modified: datetime) -> bytes:
+    from ebooklib import epub  # imported only when an EPUB is made
+
+    package = epub.EpubBook()
+    package.set_identifier(book.identifier)
+    package.set_title(book.title)
+    package.set_language(book.language)
+    # ebooklib: its generator meta names ebooklib; name the tool that made the book.
+    package.metadata[OPF]["generator"] = [("", {"name": "generator",
+                                                 "content": f"Bindery {__version__}"})]
+    for index, author in enumerate(book.authors, start=1):
+        creator = f"creator{index}"
+        package.add_metadata("DC", "creator", author.name, {"id": creator})
+        package.add_metadata(None, "meta", author.file_as,
+                             {"refines": f"#{creator}", "property": "file-as"})
+        package.add_metadata(None, "meta", author.role,
+                             {"refines": f"#{creator}", "property": "role",
+                              "scheme": "marc:relators"})
+    for key in ("description", "rights", "publisher"):
+        if getattr(book, key):
+            package.add_metadata("DC", key, getattr(book, key))
+    for subject in book.subjects:
+        package.add_metadata("DC", "subject", subject)
+
+    package.add_item(epub.EpubItem(uid="css", file_name=EPUB_STYLESHEET, media_type="text/css",
+                                   content=pages.epub_stylesheet.encode("utf-8")))
+    for image in book.images:
+        package.add_item(epub.EpubItem(uid=_item_id(image.href), file_name=image.href,
+                                       media_type=image.media_type,
+                                       content=image.source.read_bytes()))
+    spine = []
+    for document, content in documents:
+        # ebooklib: a plain EpubItem is written as we made it (EpubHtml would rebuild it).
+        item = epub.EpubItem(uid=document.id, file_name=document.name,
+                             media_type="application/xhtml+xml", content=content)
+        package.add_item(item)
+        spine.append(item)
+    nav_item = epub.EpubItem(uid="nav", file_name=NAV_NAME,
+                             media_type="application/xhtml+xml", content=nav)
+    nav_item.properties = ["nav"]
+    package.add_item(nav_item)
+    package.add_item(epub.EpubNcx())
+    package.toc = [epub.Link(document.name, document.title, f"ncx-{document.id}")
+                   for document, _ in documents if document.in_toc]
+    # The navigation document follows the title page: in the reading order when the print
+    # edition has a contents page (its page number lives there), else outside it, reachable
+    # from the landmarks.
+    after_title = next((i + 1 for i, (document, _) in enumerate(documents)
+                        if document.landmark == "titlepage"), 0)
+    spine.insert(after_title, nav_item if pages.print_contents else (nav_item, "no"))
+    package.spine = spine
+    package.guide = [{"type": _GUIDE[document.landmark], "href": document.name,
+                      "title": document.title}
+                     for document, _ in documents if document.landmark in _GUIDE]
+
+    buffer = io.BytesIO()
+    writer = epub.EpubWriter(buffer, package, {
+        "mtime": modified, "epub3_landmark": False, "epub3_pages": False,
+        "raise_exceptions": True})
+    writer.process()
+    writer.write()
+    return _repack(buffer.getvalue(), book, modified)
+
+
+_GUIDE = {"cover": "cover", "titlepage": "title-page", "bodymatter": "text"}
+
+
+def _item_id(href: str) -> str:
+    return "img-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in href)
+
+
+def _repack(data: bytes, book: Book, modified: datetime) -> bytes:
+    """The same files in a reproducible zip, the package document mended."""
+    date_time = max(modified.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        files = {info.filename: source.read(info) for info in source.infolist()}
+    opf_name = next(name for name in files if name.endswith(".opf"))
+    files[opf_name] = _mend_package(files[opf_name], book)
+    first = ["mimetype", "META-INF/container.xml", opf_name]
+    order = first + sorted(name for name in files if name not in first)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in order:
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            if name == "mimetype":
+                info.compress_type = zipfile.ZIP_STORED
+                target.writestr(info, files[name])
+            else:
+                info.compress_type = zipfile.ZIP_DEFLATED
+                target.writestr(info, files[name], compresslevel=9)
+    return out.getvalue()
+
+
+def _mend_package(opf: bytes, book: Book) -> bytes:
+    root = etree.fromstring(opf)
+    # ebooklib: no xml:lang on <package>; EPUB Accessibility wants the language declared.
+    root.set(XML_LANG, book.language)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True)
+

@@ -1,0 +1,123 @@
+"""The plain data that flows between the stages: frozen dataclasses, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+
+from .errors import BookWarning
+
+#: The outputs Bindery can build, in the order they are listed and written.
+FORMATS = ("epub", "pdf", "press", "booklet")
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    file_as: str
+    role: str = "aut"  # MARC relator code
+
+
+@dataclass(frozen=True)
+class Division:
+    """What a chapter is, for reading systems and assistive technology.
+
+    ``matter`` is front, body or back matter; ``epub_type`` comes from the EPUB 3 Structural
+    Semantics Vocabulary, ``aria_role`` is the matching DPUB-ARIA role, or None where that
+    vocabulary has no equivalent (then the section is a labelled region).
+    """
+
+    name: str
+    matter: str
+    epub_type: str
+    aria_role: str | None
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image a chapter refers to: where it is on disk and where it goes in the EPUB."""
+
+    source: Path
+    href: str          # path inside the EPUB, relative to the package document: images/x.jpg
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    id: str                      # from the file name: chapters/isis-run.md -> isis-run
+    source: Path
+    title: str
+    division: Division
+    markdown: str                # the text after the front matter
+    first_line: int              # line number of the first line of ``markdown`` in ``source``
+    body: Markup = Markup("")    # XHTML fragment, filled in by ``convert``
+    images: tuple[Image, ...] = ()
+
+    @property
+    def document_name(self) -> str:
+        return f"{self.id}.xhtml"
+
+
+@dataclass(frozen=True)
+class Trim:
+    name: str           # as written in book.toml: "A5", "6x9in", "140mm 216mm"
+    width_mm: float
+    height_mm: float
+
+    @property
+    def css_size(self) -> str:
+        return f"{self.width_mm:g}mm {self.height_mm:g}mm"
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    trim: Trim
+    bleed_mm: float = 3.0
+    toc: bool | None = None      # None: a contents page when there are more than two chapters
+
+
+@dataclass(frozen=True)
+class BookletSettings:
+    sheet: str | None = None               # None: A4 for A5 pages, Letter for half-letter...
+    flip: str = "short-edge"               # or "long-edge"
+    sheets_per_signature: int = 0          # 0: one signature holds every sheet
+    creep_mm: float = 0.0
+
+
+@dataclass(frozen=True)
+class Book:
+    root: Path                   # the book folder
+    config: Path                 # its book.toml
+    title: str
+    subtitle: str
+    authors: tuple[Author, ...]
+    language: str
+    identifier: str
+    slug: str
+    description: str
+    rights: str
+    publisher: str
+    subjects: tuple[str, ...]
+    credits: tuple[str, ...]
+    chapters: tuple[Chapter, ...]
+    print: PrintSettings
+    booklet: BookletSettings
+    cover: Path | None = None    # a cover image supplied by the user
+    warnings: tuple[BookWarning, ...] = field(default=(), compare=False)
+
+    @property
+    def author_names(self) -> str:
+        names = [author.name for author in self.authors]
+        if len(names) <= 2:
+            return " and ".join(names)
+        return ", ".join(names[:-1]) + " and " + names[-1]
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        seen: dict[str, Image] = {}
+        for chapter in self.chapters:
+            for image in chapter.images:
+                seen.setdefault(image.href, image)
+        return tuple(seen.values())

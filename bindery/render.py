@@ -1,0 +1,154 @@
+"""Book -> Pages: Jinja2 templates make one XHTML file per EPUB document and one HTML for print.
+
+Templates get plain data and own all the markup. The environment is sandboxed (templates
+may come with a book), autoescapes, and fails on an undefined variable, naming the template
+file and line.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import __version__
+from .errors import BookError
+from .fetch import Sandbox
+from .model import Book
+from .text import read_text
+
+#: Where the EPUB's one stylesheet goes, relative to the package document.
+EPUB_STYLESHEET = "styles/book.css"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One EPUB content document, in spine order."""
+
+    id: str
+    name: str                     # path relative to the package document: text/x.xhtml
+    title: str
+    xhtml: str
+    landmark: str | None = None   # its epub:type in the landmarks nav, if it is one
+    in_toc: bool = True
+
+
+@dataclass(frozen=True)
+class Pages:
+    documents: tuple[Document, ...]
+    epub_stylesheet: str
+    print_html: str
+    print_base_url: str           # chapters' relative image paths resolve against it
+    print_contents: bool          # the print edition has a contents page
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    href: str
+    title: str
+    type: str = ""
+
+
+class _Loader(jinja2.BaseLoader):
+    """Templates from the book's templates/ folder, then the project's."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+
+    def get_source(self, environment, template):
+        path = self.sandbox.template(template)
+        if path is None:
+            raise jinja2.TemplateNotFound(template)
+        source = read_text(path, "template")
+        mtime = path.stat().st_mtime
+        return source, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
+
+
+def environment(sandbox: Sandbox) -> jinja2.Environment:
+    env = SandboxedEnvironment(
+        loader=_Loader(sandbox),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.globals["version"] = __version__
+    return env
+
+
+def render(book: Book, sandbox: Sandbox, date: str) -> Pages:
+    """Render every EPUB document and the print document; nothing is written."""
+    env = environment(sandbox)
+    documents = [_document(env, "epub/titlepage.xhtml", book, "titlepage", "text/titlepage.xhtml",
+                           book.title, "frontmatter", landmark="titlepage", in_toc=False)]
+    first_body = next((c.id for c in book.chapters if c.division.matter == "body"), None)
+    first_back = next((c.id for c in book.chapters if c.division.matter == "back"), None)
+    for chapter in book.chapters:
+        landmark = {first_body: "bodymatter", first_back: "backmatter"}.get(chapter.id)
+        documents.append(_document(
+            env, "epub/chapter.xhtml", book, chapter.id, f"text/{chapter.document_name}",
+            chapter.title, f"{chapter.division.matter}matter", landmark=landmark,
+            chapter=chapter))
+    documents.append(_document(
+        env, "epub/colophon.xhtml", book, "colophon", "text/colophon.xhtml", "Colophon",
+        "backmatter", landmark=None if first_back else "backmatter"))
+    stylesheets = [sandbox.style(name) for name in ("common.css", "print.css")]
+    contents = _wants_contents(book)
+    print_html = _render(env, "print/book.html", book=book, date=date, contents=contents,
+                         stylesheets=[path.resolve().as_uri() for path in stylesheets])
+    epub_css = "\n".join(read_text(sandbox.style(name), "stylesheet")
+                         for name in ("common.css", "epub.css"))
+    return Pages(documents=tuple(documents), epub_stylesheet=epub_css, print_html=print_html,
+                 print_base_url=(book.root.resolve() / "text").as_uri() + "/",
+                 print_contents=contents)
+
+
+def render_nav(book: Book, sandbox: Sandbox, toc: list[NavEntry], landmarks: list[NavEntry],
+               page_list: list[NavEntry]) -> str:
+    """The EPUB navigation document: table of contents, landmarks and page list."""
+    return _render(environment(sandbox), "epub/nav.xhtml", book=book, toc=toc,
+                   landmarks=landmarks, page_list=page_list, stylesheet=EPUB_STYLESHEET)
+
+
+def _wants_contents(book: Book) -> bool:
+    return book.print.toc if book.print.toc is not None else len(book.chapters) > 2
+
+
+def _document(env, template: str, book: Book, doc_id: str, name: str, title: str,
+              matter: str, landmark: str | None = None, in_toc: bool = True,
+              **context) -> Document:
+    xhtml = _render(env, template, book=book, title=title, matter=matter,
+                    stylesheet=EPUB_STYLESHEET, **context)
+    return Document(id=doc_id, name=name, title=title, xhtml=xhtml, landmark=landmark,
+                    in_toc=in_toc)
+
+
+def _render(env: jinja2.Environment, template: str, **context) -> str:
+    try:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as error:
+        raise BookError(f"template syntax error: {error.message}",
+                        error.filename or template, error.lineno) from None
+    except jinja2.TemplateNotFound as error:
+        raise BookError(f"template `{error.name}` not found",
+                        _template_frame(error)[0] or template,
+                        _template_frame(error)[1],
+                        hint="Bindery looks in the book's templates/ folder, then its own"
+                        ) from None
+    except BookError:
+        raise
+    except jinja2.TemplateError as error:
+        path, line = _template_frame(error)
+        raise BookError(f"template error: {error.message or error}", path or template,
+                        line) from None
+
+
+def _template_frame(error: BaseException) -> tuple[str | None, int | None]:
+    """The innermost template file and line in an error's traceback."""
+    found: tuple[str | None, int | None] = (None, None)
+    for frame in traceback.extract_tb(error.__traceback__):
+        if not frame.filename.endswith(".py") and Path(frame.filename).is_file():
+            found = (frame.filename, frame.lineno)
+    return found

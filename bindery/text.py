@@ -1,0 +1,56 @@
+"""Reading source text safely: UTF-8 with positions, and characters XML cannot hold."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import BookError
+
+# XML 1.0 allows tab, line feed, carriage return and everything from U+0020 up, except the
+# surrogates and U+FFFE/U+FFFF. Python strings can carry all of those; an XHTML file cannot.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def line_and_column(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``."""
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, column
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """The file's text: UTF-8 (a byte-order mark is accepted), line ends normalised to \\n.
+
+    Bytes that are not UTF-8 and characters that cannot be in an XML document are errors that
+    name the file and the place.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BookError(f"{what} not found", path) from None
+    except IsADirectoryError:
+        raise BookError(f"{what} is a folder, not a file", path) from None
+    except OSError as error:
+        raise BookError(f"cannot read {what}: {error.strerror}", path) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise BookError(
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} at byte offset {error.start}",
+            path, line, hint="save the file as UTF-8") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    check_xml_characters(text, path)
+    return text
+
+
+def check_xml_characters(text: str, path: Path | None, first_line: int = 1) -> None:
+    """Raise a BookError at the first character that no XML document may contain."""
+    match = _NOT_XML.search(text)
+    if match is None:
+        return
+    line, column = line_and_column(text, match.start())
+    raise BookError(
+        f"control character U+{ord(match.group()):04X} cannot appear in a book",
+        path, line + first_line - 1, column, hint="delete it")

@@ -1,0 +1,65 @@
+"""Text -> typeset text: quotes, dashes, ellipses and non-breaking spaces, per language.
+
+Applied once, in ``convert``, so the EPUB and the PDFs carry the same characters. Curly
+quotes, en and em dashes and ellipses come from markdown-it's typographer (``quotes`` below
+picks the language's quotation marks); :func:`tie` adds the spaces a line must not break at.
+"""
+
+from __future__ import annotations
+
+import re
+
+NBSP = "\u00a0"
+NARROW_NBSP = "\u202f"
+
+#: Quotation marks by primary language subtag: double open/close, single open/close.
+QUOTES = {
+    "en": "“”‘’", "nl": "“”‘’", "es": "«»“”", "pt": "“”‘’", "it": "«»“”",
+    "de": "„“‚‘", "da": "»«›‹", "cs": "„“‚‘", "pl": "„”‚’", "sv": "””’’", "fi": "””’’",
+    "fr": "«»“”", "ru": "«»„“", "uk": "«»„“", "ja": "「」『』", "zh": "“”‘’",
+}
+
+_UNITS = ("mm|cm|km|m|kg|g|mg|l|ml|s|ms|min|h|kHz|MHz|GHz|Hz|kB|MB|GB|TB|km/h|mph|"
+          "°C|°F|%|‰|€|\\$|£")
+
+_RULES_ALL = [
+    # Initials: "J. R. R. Tolkien" never breaks after an initial.
+    (re.compile(r"(?<![\w.])([A-Z]\.) (?=[A-Z])"), r"\1" + NBSP),
+    # A number and its unit: "3 mm", "20 %", "40 km/h".
+    (re.compile(r"(\d) (?=(?:" + _UNITS + r")(?!\w))"), r"\1" + NBSP),
+    # An abbreviation and what it introduces: "No. 5", "p. 12", "Dr. Watson", "St. Paul".
+    (re.compile(r"\b(No|no|p|pp|vol|Vol|ch|Ch|fig|Fig|Mr|Mrs|Ms|Dr|St|Sr|Jr|Prof)\. "
+                r"(?=[\w\d])"), r"\1." + NBSP),
+    # Designations such as "F 15", "B 52", "Type 2": a code letter kept with its number.
+    (re.compile(r"\b([A-Z]{1,2}) (?=\d+\b)"), r"\1" + NBSP),
+    # A spaced hyphen used as a dash becomes a spaced en dash.
+    (re.compile(r"(?<=\w) - (?=\w)"), " – "),
+    # The word before a spaced dash stays with it; the dash does not open a line.
+    (re.compile(r" (?=[–—] )"), NBSP),
+]
+
+# French sets a narrow no-break space before ; : ! ? and inside guillemets.
+_RULES_FR = [
+    (re.compile(r"(?<=[\w»)]) ?([;:!?])(?=\s|$)"), NARROW_NBSP + r"\1"),
+    (re.compile(r"(?<=\S) ?»"), NARROW_NBSP + "»"),
+    (re.compile(r"« ?(?=\S)"), "«" + NARROW_NBSP),
+]
+
+
+def primary_subtag(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
+def quotes(language: str) -> str:
+    """The quotation marks markdown-it's smartquotes rule uses for ``language``."""
+    return QUOTES.get(primary_subtag(language), QUOTES["en"])
+
+
+def tie(text: str, language: str) -> str:
+    """Put no-break spaces where a line must not break. Words are never changed."""
+    for pattern, replacement in _RULES_ALL:
+        text = pattern.sub(replacement, text)
+    if primary_subtag(language) == "fr":
+        for pattern, replacement in _RULES_FR:
+            text = pattern.sub(replacement, text)
+    return text
