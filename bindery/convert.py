@@ -9,12 +9,14 @@ other chapters; images must be files inside the book with alt text.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from markdown_it import MarkdownIt
+from markdown_it import rules_core
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markupsafe import Markup
@@ -45,10 +47,26 @@ _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_li
 def convert(book: Book) -> Book:
     """Give every chapter its XHTML body and the images it uses."""
     md = _markdown(book.language)
+    book = dataclasses.replace(
+        book, title=typeset(md, book.title), subtitle=typeset(md, book.subtitle),
+        chapters=tuple(dataclasses.replace(chapter, title=typeset(md, chapter.title))
+                       for chapter in book.chapters))
     chapter_ids = {chapter.source.resolve(): chapter.id for chapter in book.chapters}
     chapters = tuple(_convert_chapter(md, book, chapter, chapter_ids)
                      for chapter in book.chapters)
     return dataclasses.replace(book, chapters=chapters)
+
+
+def typeset(md: MarkdownIt, text: str) -> str:
+    """A title set like the text: quotes, dashes and no-break spaces; Markdown is not read."""
+    if not text:
+        return text
+    state = StateCore(text, md, {"language": md.options["bindery_language"]})
+    state.tokens = [Token("inline", "", 0, content=text,
+                          children=[Token("text", "", 0, content=text)])]
+    for rule in (rules_core.replace, rules_core.smartquotes, _tie):
+        rule(state)
+    return "".join(child.content for child in state.tokens[0].children)
 
 
 def _markdown(language: str) -> MarkdownIt:
@@ -58,10 +76,12 @@ def _markdown(language: str) -> MarkdownIt:
         "html": False,          # raw HTML is shown as text, never passed through
         "xhtmlOut": True,
         "maxNesting": 2 * MAX_NESTING + 8,
+        "bindery_language": language,
     })
     md.enable(["replacements", "smartquotes", "table", "strikethrough"])
     md.use(container_plugin, "figure", render=_render_figure)
     md.use(attrs_plugin, spans=True, allowed=["class"])
+    md.add_render_rule("image", _render_image)
     md.block.ruler.before("table", "bindery_nesting", _nesting_guard)
     md.core.ruler.push("bindery_typography", _tie)
     md.core.ruler.push("bindery_figures", _figures)
@@ -110,7 +130,7 @@ def _nesting_guard(state, start_line: int, end_line: int, silent: bool) -> bool:
 # -- core rules, run in order after markdown-it's own --------------------------------
 
 def _tie(state: StateCore) -> None:
-    language = state.env["book"].language
+    language = state.md.options["bindery_language"]
     for token in state.tokens:
         if token.type == "inline" and token.children:
             for child in token.children:
@@ -284,12 +304,17 @@ def _image(image: Token, env: dict, token: Token) -> None:
                         f"{allowed}", chapter.source, line)
     if not resolved.is_file():
         raise BookError(f"image `{src}` is not a file", chapter.source, line)
-    href = path.absolute().relative_to(book.root.absolute()).as_posix()
+    href = Path(os.path.normpath(path.absolute())).relative_to(book.root.absolute()).as_posix()
     href = "/".join(_safe_segment(segment) for segment in href.split("/"))
     env["images"].setdefault(href, Image(source=resolved, href=href, media_type=media_type))
     # Chapters live in text/ in the EPUB and in the print document's base folder.
     image.attrSet("src", f"../{href}")
     image.attrs.pop("title", None)
+
+
+def _render_image(self, tokens, idx, options, env) -> str:
+    """An image with the alt text checked by ``_image`` (markdown-it would rebuild it)."""
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _safe_segment(segment: str) -> str:

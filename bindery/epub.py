@@ -47,50 +47,49 @@ class EpubOutput:
 def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
               starts: tuple[PageStart, ...] = ()) -> EpubOutput:
     """The EPUB's bytes: the rendered documents, with print page-break markers placed."""
-    trees = {document.id: _parse(document) for document in pages.documents}
+    toc, landmarks = _toc(pages.documents), _landmarks(pages.documents, book.labels)
+    trees = {document.id: _parse(document.xhtml) for document in pages.documents}
+    names = {document.id: document.name for document in pages.documents}
+    names["nav"] = NAV_NAME
+    # The navigation document can hold a page start too (the print edition's contents page
+    # is the EPUB's table of contents): render it once for its ids, again with the list.
+    trees["nav"] = _parse(render_nav(book, sandbox, toc, landmarks, page_list=[]))
     owner = {element.get("id"): doc_id for doc_id, tree in trees.items()
              for element in tree.iter() if element.get("id") is not None}
-    page_list, warnings = _place_page_breaks(pages.documents, trees, owner, starts)
+    placed = [start for start in starts if start.block_id in owner]
+    warnings = [BookWarning(f"printed page {start.number} begins in `{start.block_id}`, "
+                            f"which the EPUB does not have: no page-list entry for it")
+                for start in starts if start.block_id not in owner]
+    page_list = [NavEntry(href=f"{names[owner[start.block_id]]}#page-{start.number}",
+                          title=str(start.number)) for start in placed]
+    trees["nav"] = _parse(render_nav(book, sandbox, toc, landmarks, page_list))
+    for start in placed:
+        _place_marker(trees[owner[start.block_id]], start)
     _link_across_documents(pages.documents, trees, owner)
-    documents = [_serialise(document, trees[document.id]) for document in pages.documents]
-    nav = render_nav(book, sandbox, toc=_toc(pages.documents),
-                     landmarks=_landmarks(pages.documents), page_list=page_list)
-    data = _assemble(book, pages, documents, nav.encode("utf-8"), modified)
+    documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
+    data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified)
     return EpubOutput(data=data, page_list=tuple(page_list), warnings=tuple(warnings))
 
 
 # -- documents ------------------------------------------------------------------------
 
-def _parse(document: Document):
+def _parse(xhtml: str):
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-    return etree.fromstring(document.xhtml.encode("utf-8"), parser)
+    return etree.fromstring(xhtml.encode("utf-8"), parser)
 
 
-def _serialise(document: Document, tree) -> tuple[Document, bytes]:
+def _serialise(tree) -> bytes:
     body = etree.tostring(tree, encoding="utf-8", xml_declaration=False)
-    return document, b'<?xml version="1.0" encoding="UTF-8"?>\n' + DOCTYPE.encode() + b"\n" + body
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + DOCTYPE.encode() + b"\n" + body
 
 
-def _place_page_breaks(documents, trees, owner, starts):
-    """A marker before the first word of each printed page; the page list links to them."""
-    names = {document.id: document.name for document in documents}
-    page_list: list[NavEntry] = []
-    warnings: list[BookWarning] = []
-    for start in starts:
-        doc_id = owner.get(start.block_id)
-        if doc_id is None:
-            warnings.append(BookWarning(
-                f"printed page {start.number} begins in `{start.block_id}`, which the EPUB "
-                f"does not have: no page-list entry for it"))
-            continue
-        block = trees[doc_id].xpath("//*[@id=$id]", id=start.block_id)[0]
-        marker = etree.Element(f"{{{XHTML}}}span", {
-            f"{{{EPUB_NS}}}type": "pagebreak", "role": "doc-pagebreak",
-            "id": f"page-{start.number}", "aria-label": str(start.number)})
-        insert_marker(block, start.offset, marker)
-        page_list.append(NavEntry(href=f"{names[doc_id]}#page-{start.number}",
-                                  title=str(start.number)))
-    return page_list, warnings
+def _place_marker(tree, start: PageStart) -> None:
+    """The page-break marker of printed page ``start.number``, before its first word."""
+    block = tree.xpath("//*[@id=$id]", id=start.block_id)[0]
+    marker = etree.Element(f"{{{XHTML}}}span", {
+        f"{{{EPUB_NS}}}type": "pagebreak", "role": "doc-pagebreak",
+        "id": f"page-{start.number}", "aria-label": str(start.number)})
+    insert_marker(block, start.offset, marker)
 
 
 def _link_across_documents(documents, trees, owner) -> None:
@@ -108,18 +107,15 @@ def _toc(documents: tuple[Document, ...]) -> list[NavEntry]:
             for document in documents if document.in_toc]
 
 
-_LANDMARK_TITLES = {"cover": "Cover", "titlepage": "Title page", "toc": "Contents",
-                    "bodymatter": "Start of reading", "backmatter": "Back matter"}
+_LANDMARK_ORDER = ("cover", "titlepage", "toc", "bodymatter", "backmatter")
 
 
-def _landmarks(documents: tuple[Document, ...]) -> list[NavEntry]:
-    entries = [NavEntry(href=document.name, title=_LANDMARK_TITLES[document.landmark],
+def _landmarks(documents: tuple[Document, ...], labels) -> list[NavEntry]:
+    entries = [NavEntry(href=document.name, title=labels[document.landmark],
                         type=document.landmark)
                for document in documents if document.landmark]
-    entries.insert(1 if entries and entries[0].type == "cover" else 0,
-                   NavEntry(href=f"{NAV_NAME}#toc", title="Contents", type="toc"))
-    order = list(_LANDMARK_TITLES)
-    return sorted(entries, key=lambda entry: order.index(entry.type))
+    entries.append(NavEntry(href=f"{NAV_NAME}#toc", title=labels["toc"], type="toc"))
+    return sorted(entries, key=lambda entry: _LANDMARK_ORDER.index(entry.type))
 
 
 # -- the package ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BookError, BookWarning
+from .labels import KEYS as LABEL_KEYS, labels_for
 from .model import (Author, Book, BookletSettings, Chapter, Division, PrintSettings,
                     Trim)
 from .text import line_and_column, read_text
@@ -67,13 +68,17 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KNOWN_KEYS = {
     "": {"title", "subtitle", "author", "authors", "language", "identifier", "slug",
          "description", "rights", "publisher", "subjects", "credits", "chapters", "cover",
-         "print", "booklet"},
+         "labels", "print", "booklet"},
     "authors": {"name", "file_as", "role"},
     "print": {"trim", "bleed", "toc"},
     "booklet": {"sheet", "flip", "sheets_per_signature", "creep"},
 }
 
 _FRONT_MATTER_KEYS = {"title", "role", "id"}
+
+#: Ids Bindery uses for its own documents and markers; a chapter cannot have them.
+_RESERVED_IDS = {"cover", "titlepage", "colophon", "nav", "toc", "page", "landmarks",
+                 "page-list", "css"}
 
 
 def load(root: Path) -> Book:
@@ -217,6 +222,7 @@ class _Config:
             print=self.print_settings(),
             booklet=self.booklet_settings(),
             cover=self.cover(),
+            labels=labels_for(language, self.labels()),
             warnings=tuple(self.warnings) + tuple(
                 warning for chapter in chapters for warning in _chapter_warnings(chapter)),
         )
@@ -286,6 +292,18 @@ class _Config:
                              f"digits and hyphens, got `{slug}`", "slug")
         return slug
 
+    def labels(self) -> dict[str, str]:
+        data = self.data.get("labels", {})
+        if not isinstance(data, dict):
+            raise self.error("`labels` must be a table: [labels]", "labels")
+        for key, value in data.items():
+            if key not in LABEL_KEYS:
+                raise self.error(f"unknown label `{key}`", key, "labels",
+                                 hint="labels are " + ", ".join(sorted(LABEL_KEYS)))
+            if not isinstance(value, str) or not value.strip():
+                raise self.error(f"[labels] `{key}` must be a non-empty string", key, "labels")
+        return {key: " ".join(value.split()) for key, value in data.items()}
+
     def cover(self) -> Path | None:
         if "cover" not in self.data:
             return None
@@ -325,6 +343,9 @@ class _Config:
                                 path, hint=f"create it or remove it from `chapters` in "
                                 f"{self.path.name}:{self.keys.of('', 'chapters')}")
             chapter = read_chapter(path)
+            if chapter.id in _RESERVED_IDS:
+                raise BookError(f"chapter id `{chapter.id}` is reserved by Bindery", path,
+                                hint="rename the file or give it an `id:` in its front matter")
             if chapter.id in ids:
                 raise BookError(f"two chapters have the id `{chapter.id}`: `{ids[chapter.id]}` "
                                 f"and `{name}`", path,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from types import MappingProxyType
+
 from markupsafe import Markup
 
 from .errors import BookWarning
@@ -105,6 +107,7 @@ class Book:
     print: PrintSettings
     booklet: BookletSettings
     cover: Path | None = None    # a cover image supplied by the user
+    labels: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     warnings: tuple[BookWarning, ...] = field(default=(), compare=False)
 
     @property

@@ -150,6 +150,8 @@ def insert_marker(block, offset: int, marker) -> None:
     """
     parent = block.getparent()
     at_start = not block_text(block)[:offset].strip()
+    if at_start and parent is not None and local_name(parent) == "nav":
+        block, parent = parent, parent.getparent()   # a nav holds a heading and a list only
     if at_start and parent is not None and local_name(parent) not in _NO_PHRASING:
         marker.tail = None
         block.addprevious(marker)

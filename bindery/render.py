@@ -92,7 +92,8 @@ def render(book: Book, sandbox: Sandbox, date: str) -> Pages:
             chapter.title, f"{chapter.division.matter}matter", landmark=landmark,
             chapter=chapter))
     documents.append(_document(
-        env, "epub/colophon.xhtml", book, "colophon", "text/colophon.xhtml", "Colophon",
+        env, "epub/colophon.xhtml", book, "colophon", "text/colophon.xhtml",
+        book.labels["colophon"],
         "backmatter", landmark=None if first_back else "backmatter"))
     stylesheets = [sandbox.style(name) for name in ("common.css", "print.css")]
     contents = _wants_contents(book)

@@ -1,0 +1,77 @@
+"""The words Bindery itself puts in a book (Contents, Colophon...), in the book's language.
+
+A book can replace any of them in book.toml's ``[labels]`` table.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+LABELS = {
+    "en": {
+        "contents": "Contents", "colophon": "Colophon", "cover": "Cover",
+        "titlepage": "Title page", "toc": "Contents", "bodymatter": "Start of reading",
+        "backmatter": "Back matter", "landmarks": "Landmarks", "pages": "Pages",
+        "by": "by", "identifier": "Identifier", "built_with": "Built with Bindery",
+        "typeface": "The print edition is set in Linux Libertine by Philipp H. Poll, "
+                    "used under the SIL Open Font License 1.1.",
+    },
+    "fr": {
+        "contents": "Table des matières", "colophon": "Achevé d’imprimer", "cover": "Couverture",
+        "titlepage": "Page de titre", "toc": "Table des matières",
+        "bodymatter": "Début de la lecture", "backmatter": "Annexes",
+        "landmarks": "Repères", "pages": "Pages", "by": "par", "identifier": "Identifiant",
+        "built_with": "Composé avec Bindery",
+        "typeface": "L’édition imprimée est composée en Linux Libertine, de Philipp H. Poll, "
+                    "sous licence SIL Open Font License 1.1.",
+    },
+    "de": {
+        "contents": "Inhalt", "colophon": "Impressum", "cover": "Umschlag",
+        "titlepage": "Titelseite", "toc": "Inhalt", "bodymatter": "Textbeginn",
+        "backmatter": "Anhang", "landmarks": "Orientierungspunkte", "pages": "Seiten",
+        "by": "von", "identifier": "Kennung", "built_with": "Erstellt mit Bindery",
+        "typeface": "Die Druckausgabe ist aus der Linux Libertine von Philipp H. Poll gesetzt "
+                    "(SIL Open Font License 1.1).",
+    },
+    "es": {
+        "contents": "Índice", "colophon": "Colofón", "cover": "Cubierta",
+        "titlepage": "Portada", "toc": "Índice", "bodymatter": "Inicio de la lectura",
+        "backmatter": "Apéndices", "landmarks": "Puntos de referencia", "pages": "Páginas",
+        "by": "por", "identifier": "Identificador", "built_with": "Hecho con Bindery",
+        "typeface": "La edición impresa está compuesta en Linux Libertine, de Philipp H. Poll, "
+                    "con licencia SIL Open Font License 1.1.",
+    },
+    "it": {
+        "contents": "Indice", "colophon": "Colophon", "cover": "Copertina",
+        "titlepage": "Frontespizio", "toc": "Indice", "bodymatter": "Inizio della lettura",
+        "backmatter": "Appendici", "landmarks": "Punti di riferimento", "pages": "Pagine",
+        "by": "di", "identifier": "Identificativo", "built_with": "Realizzato con Bindery",
+        "typeface": "L’edizione a stampa è composta in Linux Libertine di Philipp H. Poll, "
+                    "con licenza SIL Open Font License 1.1.",
+    },
+    "nl": {
+        "contents": "Inhoud", "colophon": "Colofon", "cover": "Omslag",
+        "titlepage": "Titelpagina", "toc": "Inhoud", "bodymatter": "Begin van de tekst",
+        "backmatter": "Nawerk", "landmarks": "Oriëntatiepunten", "pages": "Pagina’s",
+        "by": "door", "identifier": "Identificatie", "built_with": "Gemaakt met Bindery",
+        "typeface": "De gedrukte editie is gezet in de Linux Libertine van Philipp H. Poll, "
+                    "onder de SIL Open Font License 1.1.",
+    },
+    "pt": {
+        "contents": "Sumário", "colophon": "Colofão", "cover": "Capa",
+        "titlepage": "Folha de rosto", "toc": "Sumário", "bodymatter": "Início da leitura",
+        "backmatter": "Apêndices", "landmarks": "Pontos de referência", "pages": "Páginas",
+        "by": "por", "identifier": "Identificador", "built_with": "Feito com Bindery",
+        "typeface": "A edição impressa foi composta em Linux Libertine, de Philipp H. Poll, "
+                    "sob a licença SIL Open Font License 1.1.",
+    },
+}
+
+KEYS = frozenset(LABELS["en"])
+
+
+def labels_for(language: str, overrides: dict[str, str] | None = None) -> MappingProxyType:
+    """The labels for a BCP 47 ``language``, English where it has none, then ``overrides``."""
+    primary = language.split("-")[0].lower()
+    labels = {**LABELS["en"], **LABELS.get(primary, {}), **(overrides or {})}
+    return MappingProxyType(labels)
