@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import re
 import shutil
 import subprocess
 import tempfile
@@ -158,7 +159,27 @@ class Epub:
     def text(self, href: str) -> str:
         """The text of a document's body, as a reader hears it."""
         body = self.document(href).find("x:body", NS)
-        return " ".join("".join(body.itertext()).split())
+        return re.sub(r"[ \t\n\r\f]+", " ", "".join(_text_with_breaks(body))).strip()
+
+
+_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figure", "figcaption", "blockquote",
+           "section", "nav", "div", "ul", "ol", "table", "tr", "td", "th", "pre", "hr", "br"}
+
+
+def _text_with_breaks(element):
+    """Text in document order, with a space where one block ends and another begins."""
+    block = etree.QName(element).localname in _BLOCKS if isinstance(element.tag, str) else False
+    if block:
+        yield " "
+    if element.text:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str):
+            yield from _text_with_breaks(child)
+        if child.tail:
+            yield child.tail
+    if block:
+        yield " "
 
 
 def check_epub(path: Path) -> list[str]:
@@ -190,6 +211,8 @@ def check_epub(path: Path) -> list[str]:
     for item in manifest.values():
         if item["media-type"] != "application/xhtml+xml":
             continue
+        if epub.path_of(item["href"]) not in epub.names:
+            continue    # reported above
         try:
             root = epub.document(item["href"])
         except etree.XMLSyntaxError as error:
@@ -198,6 +221,12 @@ def check_epub(path: Path) -> list[str]:
         if not root.get("lang") or root.get(XML_LANG) != root.get("lang"):
             problems.append(f"`{item['href']}` lacks lang and xml:lang")
         ids[epub.path_of(item["href"])] = {e.get("id") for e in root.iter() if e.get("id")}
+    try:
+        nav_href = epub.nav_href
+    except StopIteration:
+        return problems + ["the package has no navigation document"]
+    if epub.path_of(nav_href) not in ids:
+        return problems + ["the navigation document is missing"]
     for kind in ("toc", "landmarks", "page-list"):
         for href, label in epub.nav(kind):
             target = urlsplit(href)

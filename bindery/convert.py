@@ -79,6 +79,9 @@ def _markdown(language: str) -> MarkdownIt:
         "bindery_language": language,
     })
     md.enable(["replacements", "smartquotes", "table", "strikethrough"])
+    # markdown-it silently turns a link it distrusts into text; _references checks every
+    # link and image itself, and says what is wrong.
+    md.validateLink = lambda url: True
     md.use(container_plugin, "figure", render=_render_figure)
     md.use(attrs_plugin, spans=True, allowed=["class"])
     md.add_render_rule("image", _render_image)
@@ -204,7 +207,7 @@ def _figure(inner: list[Token], opener: Token, chapter: Chapter) -> list[Token]:
 
 def _figure_tokens(image_inline: Token | None, caption: list[Token],
                    opener: Token) -> list[Token]:
-    tokens = [Token("figure_open", "figure", 1, map=opener.map)]
+    tokens = [Token("figure_open", "figure", 1, map=opener.map, block=True)]
     if image_inline is not None:
         tokens.append(image_inline)
     if caption:
@@ -214,7 +217,7 @@ def _figure_tokens(image_inline: Token | None, caption: list[Token],
                 tokens.append(Token("softbreak_block", "br", 0))
             tokens.append(inline)
         tokens.append(Token("figcaption_close", "figcaption", -1))
-    tokens.append(Token("figure_close", "figure", -1))
+    tokens.append(Token("figure_close", "figure", -1, block=True))
     return tokens
 
 

@@ -53,9 +53,10 @@ TRIMS = {
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)\s*$")
 _MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72}
 
-# BCP 47 (RFC 5646) language tags, without the grandfathered irregular ones.
+# BCP 47 (RFC 5646) language tags, without the grandfathered irregular ones. The primary
+# language subtag is the ISO 639 code of 2 or 3 letters: the registry has no longer ones.
 _BCP47 = re.compile(r"""^(
-    [a-z]{2,3}(-[a-z]{3}){0,3} | [a-z]{4,8} )     # language, extlang
+    [a-z]{2,3}(-[a-z]{3}){0,3} )                    # language, extlang
     (-[a-z]{4})?                                    # script
     (-([a-z]{2}|[0-9]{3}))?                         # region
     (-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*            # variants

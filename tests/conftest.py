@@ -1,0 +1,61 @@
+"""Session fixtures: each fixture book is built once, EPUBCheck runs once per distinct file."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bindery import pipeline
+from bindery.check import run_epubcheck
+from bindery.model import FORMATS
+
+from helpers import BOOK, EPOCH, TINY, source_date_epoch
+
+
+@dataclass
+class Built:
+    book: Path
+    out: Path
+    report: pipeline.BuildReport
+
+    def __getitem__(self, fmt: str) -> Path:
+        return next(output.path for output in self.report.outputs if output.format == fmt)
+
+
+def build_book(book: Path, out: Path, formats=("epub", "pdf"), epoch: str | None = EPOCH) -> Built:
+    with source_date_epoch(epoch):
+        report = pipeline.build(book, out, tuple(formats))
+    return Built(book, out, report)
+
+
+@pytest.fixture(scope="session")
+def default_book(tmp_path_factory) -> Built:
+    """The default book, every output, built with a fixed SOURCE_DATE_EPOCH."""
+    return build_book(BOOK, tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def tiny_book(tmp_path_factory) -> Built:
+    """The second fixture book (French, A6, three chapters, an image)."""
+    return build_book(TINY, tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session")
+def epubcheck():
+    """EPUBCheck's verdict on EPUB files; each distinct file (by content) is checked once,
+    and the files of one call in one Java process."""
+    verdicts = {}
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+    def check(*paths: Path):
+        todo = {digest(path): path for path in paths if digest(path) not in verdicts}
+        for key, result in zip(todo, run_epubcheck(list(todo.values()))):
+            verdicts[key] = result
+        return [verdicts[digest(path)] for path in paths]
+
+    return check

@@ -1,0 +1,93 @@
+"""Markdown -> XHTML fragments: CommonMark, typography, figures, ids, links."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from lxml import etree
+
+from bindery.convert import convert
+from bindery.errors import BookError
+from bindery.load import load
+
+from helpers import TINY, copy_book
+
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def _convert(tmp_path, markdown: str, language: str = "en"):
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "chapitres" / "un.md").write_text(
+        "---\ntitle: Test\n---\n\n" + markdown, "utf-8")
+    loaded = load(book)
+    loaded = dataclasses.replace(loaded, language=language)
+    chapter = convert(loaded).chapters[0]
+    return chapter, etree.fromstring(f'<div xmlns="{XHTML}">{chapter.body}</div>')
+
+
+def test_typography(tmp_path):
+    chapter, _ = _convert(tmp_path, '"Quoted" and \'single\' -- then --- and... J. R. Smith '
+                                    "ran 3 km.")
+    text = str(chapter.body)
+    assert "“Quoted”" in text and "‘single’" in text
+    assert "–" in text and "—" in text and "…" in text
+    assert "J.\u00a0R.\u00a0Smith" in text
+    assert "3\u00a0km" in text
+
+
+def test_raw_html_is_text_not_markup(tmp_path):
+    chapter, tree = _convert(tmp_path, "<script>alert(1)</script> <b onload=x>bold</b>")
+    assert tree.find(f".//{{{XHTML}}}script") is None
+    assert tree.find(f".//{{{XHTML}}}b") is None
+    assert "&lt;script&gt;" in str(chapter.body)
+
+
+def test_every_block_gets_an_id_prefixed_by_the_chapter(tmp_path):
+    _, tree = _convert(tmp_path, "Para\n\n## Head\n\n- a\n- b\n\n> quote\n")
+    ids = [e.get("id") for e in tree.iter() if e.tag != f"{{{XHTML}}}div" and e.get("id")]
+    blocks = [e for e in tree.iter() if etree.QName(e).localname in
+              ("p", "h2", "ul", "li", "blockquote")]
+    assert all(e.get("id") for e in blocks)
+    assert all(i.startswith("un-") for i in ids) and len(set(ids)) == len(ids)
+
+
+def test_headings_follow_the_chapter_title_without_gaps(tmp_path):
+    _, tree = _convert(tmp_path, "# One\n\ntext\n\n### Three\n\ntext\n")
+    tags = [etree.QName(e).localname for e in tree.iter() if etree.QName(e).localname[0] == "h"]
+    assert tags == ["h2", "h3"]
+
+
+def test_caption_only_figure_and_credit_span(tmp_path):
+    _, tree = _convert(tmp_path, "::: figure\nA caption, [credit Someone]{.credit}\n:::\n")
+    figure = tree.find(f"{{{XHTML}}}figure")
+    caption = figure.find(f"{{{XHTML}}}figcaption")
+    assert figure.find(f"{{{XHTML}}}img") is None
+    assert caption.find(f"{{{XHTML}}}span").get("class") == "credit"
+
+
+def test_attributes_other_than_class_are_dropped(tmp_path):
+    _, tree = _convert(tmp_path, "[x]{.a onclick=evil #id}\n")
+    span = tree.find(f".//{{{XHTML}}}span")
+    assert dict(span.attrib) == {"class": "a"}
+
+
+@pytest.mark.parametrize("markdown, message", [
+    ("![](../images/diagramme.png)", "has no alt text"),
+    ("![x](../images/none.png)", "not found"),
+    ("![x](/etc/hostname)", "must be a file inside the book"),
+    ("![x](http://127.0.0.1:9/x.png)", "must be a file inside the book"),
+    ("[x](javascript:alert(1))", "is not allowed"),
+    ("[x](other.md)", "points to no chapter"),
+])
+def test_bad_references_name_chapter_and_line(tmp_path, markdown, message):
+    with pytest.raises(BookError) as raised:
+        _convert(tmp_path, "text\n\n" + markdown + "\n")
+    assert message in str(raised.value)
+    assert "un.md:7" in str(raised.value)
+
+
+def test_nesting_too_deep_is_an_error_not_lost_text(tmp_path):
+    with pytest.raises(BookError) as raised:
+        _convert(tmp_path, "> " * 200 + "deep\n")
+    assert "nest" in str(raised.value)
