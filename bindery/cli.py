@@ -23,6 +23,15 @@ class _Group(click.Group):
                 raise
             click.secho(f"error: {error}", err=True, fg="red")
             ctx.exit(error.exit_code)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as error:   # a defect of Bindery's, not of the book
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.secho(f"internal error: {type(error).__name__}: {error} (this is a bug in "
+                        f"Bindery; `bindery --debug ...` shows the traceback)", err=True,
+                        fg="red")
+            ctx.exit(70)
 
 
 @click.group(cls=_Group)
@@ -42,19 +51,42 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Build only this output; repeat for several (default: all).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--sheet", help="Booklet paper: A4, A3, A5, letter, tabloid... (default: the "
+              "smallest that holds two pages).")
+@click.option("--flip", type=click.Choice(["short-edge", "long-edge"]),
+              help="Booklet duplex flip (default: short-edge).")
+@click.option("--signature", "sheets_per_signature", type=click.IntRange(min=0),
+              help="Booklet sheets per signature (default 0: one signature).")
+@click.option("--creep", "creep", help="Booklet creep, the shift of the innermost pages "
+              "towards the fold, such as 0.3mm.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
-          quiet: bool) -> None:
+          sheet: str | None, flip: str | None, sheets_per_signature: int | None,
+          creep: str | None, quiet: bool) -> None:
     """Build the book in BOOK_DIR (default: book) into --out (default: dist).
 
     \b
     Example:
       bindery build book --out dist --format epub --format pdf
     """
-    from .pipeline import build as run
+    from .booklet import sheet_for
+    from .load import parse_length, parse_trim
+    from .pipeline import BookletOverrides, build as run
 
+    if sheet is not None:
+        try:
+            sheet_for(parse_trim("A5"), sheet)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--sheet") from None
+    creep_mm = None
+    if creep is not None:
+        creep_mm = parse_length(creep)
+        if creep_mm is None or creep_mm > 5:
+            raise click.BadParameter(f"`{creep}` is not a small length such as 0.3mm",
+                                     param_hint="--creep")
     formats = tuple(fmt for fmt in FORMATS if fmt in formats) or FORMATS
-    report = run(book_dir, out_dir, formats, strict=strict)
+    report = run(book_dir, out_dir, formats, strict=strict, booklet=BookletOverrides(
+        sheet=sheet, flip=flip, sheets_per_signature=sheets_per_signature, creep_mm=creep_mm))
     for warning in report.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
     if quiet:

@@ -112,10 +112,12 @@ class Book:
 
     @property
     def author_names(self) -> str:
+        """"A", "A and B", "A, B and C", with the book's word for "and"."""
         names = [author.name for author in self.authors]
+        conjunction = f" {self.labels.get('and', 'and')} "
         if len(names) <= 2:
-            return " and ".join(names)
-        return ", ".join(names[:-1]) + " and " + names[-1]
+            return conjunction.join(names)
+        return ", ".join(names[:-1]) + conjunction + names[-1]
 
     @property
     def images(self) -> tuple[Image, ...]:

@@ -7,6 +7,7 @@ outputs as they were.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import BookError, BookWarning
-from .model import FORMATS, Book
+from .model import FORMATS, Book, BookletSettings
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,22 @@ def w3c_date(date: datetime) -> str:
     return date.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(frozen=True)
+class BookletOverrides:
+    """Booklet settings given on the command line; None keeps book.toml's."""
+
+    sheet: str | None = None
+    flip: str | None = None
+    sheets_per_signature: int | None = None
+    creep_mm: float | None = None
+
+    def apply(self, settings: BookletSettings) -> BookletSettings:
+        changes = {key: value for key, value in vars(self).items() if value is not None}
+        return dataclasses.replace(settings, **changes)
+
+
 def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
-          strict: bool = False,
+          strict: bool = False, booklet: BookletOverrides = BookletOverrides(),
           progress: Callable[[str, float], None] | None = None) -> BuildReport:
     """Build ``formats`` of the book in ``book_dir`` into ``out_dir``."""
     from .convert import convert
@@ -70,6 +85,7 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     date = build_date()
 
     book = clock.stage("load", lambda: load(book_dir))
+    book = dataclasses.replace(book, booklet=booklet.apply(book.booklet))
     book = clock.stage("convert", lambda: convert(book))
     sandbox = Sandbox(book.root.resolve())
     pages = clock.stage("render", lambda: render(book, sandbox, w3c_date(date)))
@@ -91,9 +107,10 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
 
 def _make(book: Book, pages, sandbox, date: datetime, formats: tuple[str, ...],
           clock: "_Clock", report: BuildReport) -> dict[str, tuple[bytes, float]]:
+    from .booklet import impose
     from .epub import make_epub
     from .layout import lay_out
-    from .pdf import reading_pdf
+    from .pdf import press_pdf, reading_pdf
 
     layout = clock.stage("layout", lambda: lay_out(book, pages, sandbox))
     report.pages = layout.page_count
@@ -104,10 +121,18 @@ def _make(book: Book, pages, sandbox, date: datetime, formats: tuple[str, ...],
             book, pages, sandbox, date, layout.starts))
         report.warnings.extend(output.warnings)
         made["epub"] = (output.data, seconds)
-    if "pdf" in formats:
+    if "pdf" in formats or "booklet" in formats:
         output, seconds = clock.timed("pdf", lambda: reading_pdf(book, layout))
         report.warnings.extend(output.warnings)
         made["pdf"] = (output.data, seconds)
+    if "press" in formats:
+        output, seconds = clock.timed("press", lambda: press_pdf(book, layout))
+        report.warnings.extend(output.warnings)
+        made["press"] = (output.data, seconds)
+    if "booklet" in formats:
+        data, seconds = clock.timed("booklet", lambda: impose(
+            made["pdf"][0], book.print.trim, book.booklet, book.title, date))
+        made["booklet"] = (data, seconds)
     missing = [fmt for fmt in formats if fmt not in made]
     if missing:
         raise BookError(f"format `{missing[0]}` is not available yet")

@@ -25,7 +25,7 @@ class Built:
         return next(output.path for output in self.report.outputs if output.format == fmt)
 
 
-def build_book(book: Path, out: Path, formats=("epub", "pdf"), epoch: str | None = EPOCH) -> Built:
+def build_book(book: Path, out: Path, formats=FORMATS, epoch: str | None = EPOCH) -> Built:
     with source_date_epoch(epoch):
         report = pipeline.build(book, out, tuple(formats))
     return Built(book, out, report)

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import unicodedata
+from decimal import Decimal
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,3 +71,69 @@ def original_parts() -> dict[str, list[str]]:
         "bio_heading": words(lines[about]),
         "bio": words(" ".join(lines[about + 1:])),
     }
+
+
+LOREM = (
+    "Le livre avançait lentement, page après page, et chaque ligne demandait au compositeur "
+    "une attention nouvelle : les coupures de mots, les veuves et les orphelines, l’espace "
+    "entre les lettres et celui entre les lignes. Rien n’était laissé au hasard, car un "
+    "lecteur attentif remarque tout, même ce qu’il ne saurait pas nommer. {n}"
+)
+
+
+def long_book(target: Path) -> Path:
+    """The tiny book with a second chapter long enough for several pages of running heads."""
+    book = copy_book(TINY, target)
+    chapter = book / "chapitres" / "deux.md"
+    paragraphs = "\n\n".join(LOREM.format(n=f"Paragraphe {n}.") for n in range(1, 19))
+    chapter.write_text(chapter.read_text("utf-8") + "\n" + paragraphs + "\n", "utf-8")
+    return book
+
+
+def _multiply(m, n):
+    """The product of two PDF matrices [a b c d e f]: m then n."""
+    a, b, c, d, e, f = m
+    A, B, C, D, E, F = n
+    return [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
+            e * A + f * C + E, e * B + f * D + F]
+
+
+def walk_content(page, resources=None, ctm=(1, 0, 0, 1, 0, 0), forms=True):
+    """``(operator, operands, ctm, fill)`` for each operator of a page's content stream,
+    with the current transformation matrix and fill colour tracked through q/Q/cm, and the
+    content of form XObjects walked in place (with their matrix) when ``forms``."""
+    import pikepdf
+
+    if resources is None:
+        resources = page.get("/Resources") if isinstance(page, pikepdf.Stream) else (
+            page.obj.get("/Resources"))
+    ctm, fill, stack = list(ctm), None, []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        op = str(operator)
+        values = [float(v) if isinstance(v, (int, float, Decimal)) else v for v in operands]
+        if op == "q":
+            stack.append((ctm, fill))
+        elif op == "Q":
+            ctm, fill = stack.pop()
+        elif op == "cm":
+            ctm = _multiply([float(v) for v in values], ctm)
+        elif op in ("rg", "k", "g", "sc", "scn"):
+            fill = tuple(v for v in values if isinstance(v, float))
+        yield op, values, ctm, fill
+        if op == "Do" and forms and resources is not None:
+            xobject = resources.get("/XObject", {}).get(str(values[0]))
+            if xobject is not None and xobject.get("/Subtype") == "/Form":
+                matrix = [float(v) for v in xobject.get("/Matrix", [1, 0, 0, 1, 0, 0])]
+                yield from walk_content(xobject, xobject.get("/Resources", resources),
+                                        _multiply(matrix, ctm))
+
+
+def transform(ctm, x, y):
+    a, b, c, d, e, f = ctm
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def placements(page):
+    """Form XObjects drawn on a page: ``(name, ctm)`` in drawing order."""
+    return [(str(values[0]), ctm) for op, values, ctm, _ in walk_content(page, forms=False)
+            if op == "Do"]
