@@ -193,3 +193,34 @@ def test_the_books_booklet_imposes_its_reading_pdf(default_book):
                   and obj.stream_dict.get("/Subtype") == "/Image"]
     assert found == expected_sides(count)
     assert images == []
+
+
+def test_command_line_options_override_book_toml(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bindery.cli import main
+    from helpers import TINY
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    result = CliRunner().invoke(main, [
+        "build", str(TINY), "--out", str(tmp_path), "--format", "booklet",
+        "--flip", "long-edge", "--sheet", "A4", "--creep", "0.2mm"])
+    assert result.exit_code == 0, result.output
+    with pikepdf.open(tmp_path / "petit-traite-booklet.pdf") as pdf:
+        assert [float(v) for v in pdf.pages[0].mediabox] == pytest.approx(
+            [0, 0, 841.89, 595.28], abs=0.01)
+        back = placements(pdf.pages[1])
+        assert back and all(ctm[0] < 0 and ctm[3] < 0 for _, ctm in back)
+
+
+def test_bad_sheet_and_creep_are_usage_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from bindery.cli import main
+    from helpers import TINY
+
+    for option in (["--sheet", "napkin"], ["--creep", "lots"]):
+        result = CliRunner().invoke(main, ["build", str(TINY), "--out", str(tmp_path),
+                                           "--format", "booklet", *option])
+        assert result.exit_code == 2, result.output
+    assert list(tmp_path.iterdir()) == []

@@ -324,3 +324,50 @@ def test_full_bleed_background_extends_into_the_bleed(tmp_path):
         assert x1 >= media[2] - 0.01 and y1 >= media[3] - 0.01
     reading = _boxes(built["pdf"])[0]
     assert reading["MediaBox"] == pytest.approx([0, 0, 297.64, 419.53], abs=0.01)
+
+
+def _blocks_per_page(book_dir):
+    """For each laid-out page, the source tags of its top-level blocks, in order."""
+    from bindery.convert import convert
+    from bindery.fetch import Sandbox
+    from bindery.layout import lay_out
+    from bindery.load import load
+    from bindery.render import render
+    from weasyprint.formatting_structure import boxes
+
+    book = convert(load(book_dir))
+    sandbox = Sandbox(book.root.resolve())
+    layout = lay_out(book, render(book, sandbox, "2020-01-01T00:00:00Z"), sandbox)
+    pages = []
+    for page in layout.document.pages:
+        found = []
+
+        def walk(box):
+            if isinstance(box, boxes.MarginBox):
+                return
+            if isinstance(box, boxes.BlockBox) and box.element_tag in (
+                    "p", "h1", "h2", "h3", "figure", "li", "blockquote"):
+                found.append((box.element_tag, box.element.get("id")))
+                return
+            for child in getattr(box, "children", ()):
+                walk(child)
+
+        walk(page._page_box)
+        pages.append(found)
+    return pages
+
+
+def test_no_heading_is_left_alone_at_the_foot_of_a_page(tmp_path):
+    from helpers import BOOK
+    for book in (BOOK, long_book(tmp_path / "book")):
+        for number, blocks in enumerate(_blocks_per_page(book), start=1):
+            if blocks:
+                assert blocks[-1][0] not in ("h1", "h2", "h3"), (book, number, blocks[-1])
+
+
+def test_caption_stays_with_the_article_opening():
+    from helpers import BOOK
+    pages = _blocks_per_page(BOOK)
+    opening = next(blocks for blocks in pages if ("h1", "isis-run-title") in blocks)
+    tags = [tag for tag, _ in opening]
+    assert tags[:3] == ["h1", "figure", "p"]
