@@ -101,7 +101,7 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
-    """Check EPUBs (EPUBCheck and structure) and PDFs (structure).
+    """Check EPUBs (EPUBCheck, DAISY Ace when installed, structure) and PDFs (structure).
 
     FILES default to the EPUBs and PDFs in dist/. Exits 0 when every check passes.
 
@@ -109,7 +109,7 @@ def check(files: tuple[Path, ...]) -> None:
     Example:
       bindery check dist/isis-run.epub dist/isis-run.pdf
     """
-    from .check import CheckUnavailable, check_epub, check_pdf, run_epubcheck
+    from .check import CheckUnavailable, check_epub, check_pdf, run_ace, run_epubcheck
 
     paths = list(files) or sorted(p for p in Path("dist").glob("*")
                                   if p.suffix in (".epub", ".pdf"))
@@ -130,6 +130,12 @@ def check(files: tuple[Path, ...]) -> None:
             problems = check_epub(path) + verdict.messages
             summary = verdict.summary()
             failed |= not verdict.clean
+            try:
+                ace = run_ace(path)
+                summary += "; " + ace.summary()
+                problems += ace.violations
+            except CheckUnavailable as error:
+                summary += f"; Ace not run: {error}"
         else:
             problems = check_pdf(path)
             summary = "PDF"

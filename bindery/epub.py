@@ -23,6 +23,7 @@ from datetime import datetime
 from lxml import etree
 
 from . import __version__
+from .cover import Cover
 from .errors import BookWarning
 from .fetch import Sandbox
 from .model import Book
@@ -45,7 +46,7 @@ class EpubOutput:
 
 
 def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
-              starts: tuple[PageStart, ...] = ()) -> EpubOutput:
+              starts: tuple[PageStart, ...] = (), cover: Cover | None = None) -> EpubOutput:
     """The EPUB's bytes: the rendered documents, with print page-break markers placed."""
     toc, landmarks = _toc(pages.documents), _landmarks(pages.documents, book.labels)
     trees = {document.id: _parse(document.xhtml) for document in pages.documents}
@@ -67,7 +68,8 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
         _place_marker(trees[owner[start.block_id]], start)
     _link_across_documents(pages.documents, trees, owner)
     documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
-    data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified)
+    data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified, cover,
+                     bool(page_list))
     return EpubOutput(data=data, page_list=tuple(page_list), warnings=tuple(warnings))
 
 
@@ -121,7 +123,7 @@ def _landmarks(documents: tuple[Document, ...], labels) -> list[NavEntry]:
 # -- the package ------------------------------------------------------------------------
 
 def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]], nav: bytes,
-              modified: datetime) -> bytes:
+              modified: datetime, cover: Cover | None, page_list: bool) -> bytes:
     from ebooklib import epub  # imported only when an EPUB is made
 
     package = epub.EpubBook()
@@ -144,9 +146,27 @@ def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]],
             package.add_metadata("DC", key, getattr(book, key))
     for subject in book.subjects:
         package.add_metadata("DC", "subject", subject)
+    if page_list:
+        # The page list comes from the print edition built from the same source.
+        package.add_metadata("DC", "source", book.print_identifier, {"id": "print-edition"})
+        package.add_metadata(None, "meta", book.print_identifier,
+                             {"property": "pageBreakSource"})
+    for prop, value in accessibility(book, has_images=bool(book.images) or cover is not None,
+                                     page_list=page_list):
+        attributes = {"property": prop}
+        if prop == "schema:accessibilitySummary":
+            attributes[XML_LANG] = "en"
+        package.add_metadata(None, "meta", value, attributes)
 
     package.add_item(epub.EpubItem(uid="css", file_name=EPUB_STYLESHEET, media_type="text/css",
                                    content=pages.epub_stylesheet.encode("utf-8")))
+    if cover is not None:
+        item = epub.EpubItem(uid="cover-image", file_name=f"images/{cover.name}",
+                             media_type=cover.media_type, content=cover.data)
+        item.properties = ["cover-image"]
+        package.add_item(item)
+        # For EPUB 2 reading systems and Kindle: the cover image by its manifest id.
+        package.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     for image in book.images:
         package.add_item(epub.EpubItem(uid=_item_id(image.href), file_name=image.href,
                                        media_type=image.media_type,
@@ -186,6 +206,43 @@ def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]],
 
 
 _GUIDE = {"cover": "cover", "titlepage": "title-page", "bodymatter": "text"}
+
+#: Accessibility features every Bindery EPUB has, by how it is made: headings and sections
+#: in order, a table of contents and landmarks, DPUB-ARIA roles, no fixed fonts or colours.
+_ALWAYS = ("structuralNavigation", "tableOfContents", "readingOrder", "ARIA",
+           "displayTransformability")
+
+
+def accessibility(book: Book, has_images: bool, page_list: bool) -> list[tuple[str, str]]:
+    """schema.org accessibility metadata, derived from what the book contains.
+
+    Every image has alt text (the build refuses one without), so text alone suffices; the
+    print page numbers are there when the page list is. Bindery makes no audio, video or
+    animation, so there is no hazard.
+    """
+    features = list(_ALWAYS)
+    if has_images:
+        features.append("alternativeText")
+    if page_list:
+        features += ["printPageNumbers", "pageNavigation"]
+    modes = ["textual"] + (["visual"] if has_images else [])
+    sufficient = ["textual"] + (["textual,visual"] if has_images else [])
+    summary = ("This publication is made to conform to EPUB Accessibility 1.1 and WCAG 2.2 "
+               "Level AA. It has a table of contents, landmarks and headings in reading "
+               "order; the reader's own fonts, sizes and colours apply.")
+    if has_images:
+        summary += " Every image, the cover included, has a text description."
+    if page_list:
+        summary += (f" Page numbers follow the {book.print.trim.name} print edition "
+                    f"({book.print_identifier}).")
+    summary += " It has no flashing, motion or sound hazards."
+    return ([("schema:accessMode", mode) for mode in modes]
+            + [("schema:accessModeSufficient", mode) for mode in sufficient]
+            + [("schema:accessibilityFeature", feature) for feature in features]
+            + [("schema:accessibilityHazard", "none"),
+               ("schema:accessibilitySummary", summary),
+               ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"),
+               ("a11y:certifiedBy", "Bindery")])
 
 
 def _item_id(href: str) -> str:

@@ -12,7 +12,7 @@ LABELS = {
         "contents": "Contents", "colophon": "Colophon", "cover": "Cover",
         "titlepage": "Title page", "toc": "Contents", "bodymatter": "Start of reading",
         "backmatter": "Back matter", "landmarks": "Landmarks", "pages": "Pages",
-        "by": "by", "and": "and", "identifier": "Identifier", "built_with": "Built with Bindery",
+        "by": "by", "and": "and", "identifier": "Identifier", "print_edition": "Print edition", "built_with": "Built with Bindery",
         "typeface": "The print edition is set in Linux Libertine by Philipp H. Poll, "
                     "used under the SIL Open Font License 1.1.",
     },
@@ -20,7 +20,7 @@ LABELS = {
         "contents": "Table des matières", "colophon": "Achevé d’imprimer", "cover": "Couverture",
         "titlepage": "Page de titre", "toc": "Table des matières",
         "bodymatter": "Début de la lecture", "backmatter": "Annexes",
-        "landmarks": "Repères", "pages": "Pages", "by": "par", "and": "et", "identifier": "Identifiant",
+        "landmarks": "Repères", "pages": "Pages", "by": "par", "and": "et", "identifier": "Identifiant", "print_edition": "Édition imprimée",
         "built_with": "Composé avec Bindery",
         "typeface": "L’édition imprimée est composée en Linux Libertine, de Philipp H. Poll, "
                     "sous licence SIL Open Font License 1.1.",
@@ -29,7 +29,7 @@ LABELS = {
         "contents": "Inhalt", "colophon": "Impressum", "cover": "Umschlag",
         "titlepage": "Titelseite", "toc": "Inhalt", "bodymatter": "Textbeginn",
         "backmatter": "Anhang", "landmarks": "Orientierungspunkte", "pages": "Seiten",
-        "by": "von", "and": "und", "identifier": "Kennung", "built_with": "Erstellt mit Bindery",
+        "by": "von", "and": "und", "identifier": "Kennung", "print_edition": "Druckausgabe", "built_with": "Erstellt mit Bindery",
         "typeface": "Die Druckausgabe ist aus der Linux Libertine von Philipp H. Poll gesetzt "
                     "(SIL Open Font License 1.1).",
     },
@@ -37,7 +37,7 @@ LABELS = {
         "contents": "Índice", "colophon": "Colofón", "cover": "Cubierta",
         "titlepage": "Portada", "toc": "Índice", "bodymatter": "Inicio de la lectura",
         "backmatter": "Apéndices", "landmarks": "Puntos de referencia", "pages": "Páginas",
-        "by": "por", "and": "y", "identifier": "Identificador", "built_with": "Hecho con Bindery",
+        "by": "por", "and": "y", "identifier": "Identificador", "print_edition": "Edición impresa", "built_with": "Hecho con Bindery",
         "typeface": "La edición impresa está compuesta en Linux Libertine, de Philipp H. Poll, "
                     "con licencia SIL Open Font License 1.1.",
     },
@@ -45,7 +45,7 @@ LABELS = {
         "contents": "Indice", "colophon": "Colophon", "cover": "Copertina",
         "titlepage": "Frontespizio", "toc": "Indice", "bodymatter": "Inizio della lettura",
         "backmatter": "Appendici", "landmarks": "Punti di riferimento", "pages": "Pagine",
-        "by": "di", "and": "e", "identifier": "Identificativo", "built_with": "Realizzato con Bindery",
+        "by": "di", "and": "e", "identifier": "Identificativo", "print_edition": "Edizione a stampa", "built_with": "Realizzato con Bindery",
         "typeface": "L’edizione a stampa è composta in Linux Libertine di Philipp H. Poll, "
                     "con licenza SIL Open Font License 1.1.",
     },
@@ -53,7 +53,7 @@ LABELS = {
         "contents": "Inhoud", "colophon": "Colofon", "cover": "Omslag",
         "titlepage": "Titelpagina", "toc": "Inhoud", "bodymatter": "Begin van de tekst",
         "backmatter": "Nawerk", "landmarks": "Oriëntatiepunten", "pages": "Pagina’s",
-        "by": "door", "and": "en", "identifier": "Identificatie", "built_with": "Gemaakt met Bindery",
+        "by": "door", "and": "en", "identifier": "Identificatie", "print_edition": "Gedrukte editie", "built_with": "Gemaakt met Bindery",
         "typeface": "De gedrukte editie is gezet in de Linux Libertine van Philipp H. Poll, "
                     "onder de SIL Open Font License 1.1.",
     },
@@ -61,7 +61,7 @@ LABELS = {
         "contents": "Sumário", "colophon": "Colofão", "cover": "Capa",
         "titlepage": "Folha de rosto", "toc": "Sumário", "bodymatter": "Início da leitura",
         "backmatter": "Apêndices", "landmarks": "Pontos de referência", "pages": "Páginas",
-        "by": "por", "and": "e", "identifier": "Identificador", "built_with": "Feito com Bindery",
+        "by": "por", "and": "e", "identifier": "Identificador", "print_edition": "Edição impressa", "built_with": "Feito com Bindery",
         "typeface": "A edição impressa foi composta em Linux Libertine, de Philipp H. Poll, "
                     "sob a licença SIL Open Font License 1.1.",
     },

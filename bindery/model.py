@@ -120,6 +120,14 @@ class Book:
         return ", ".join(names[:-1]) + conjunction + names[-1]
 
     @property
+    def print_identifier(self) -> str:
+        """The print edition's identifier: its page numbers are the EPUB's page list."""
+        import uuid
+        trim = self.print.trim
+        name = f"{self.identifier}#print-{trim.width_mm:g}x{trim.height_mm:g}mm"
+        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+    @property
     def images(self) -> tuple[Image, ...]:
         seen: dict[str, Image] = {}
         for chapter in self.chapters:

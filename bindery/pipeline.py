@@ -75,6 +75,7 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
           progress: Callable[[str, float], None] | None = None) -> BuildReport:
     """Build ``formats`` of the book in ``book_dir`` into ``out_dir``."""
     from .convert import convert
+    from .cover import make_cover
     from .fetch import Sandbox
     from .load import load
     from .render import render
@@ -88,10 +89,11 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     book = dataclasses.replace(book, booklet=booklet.apply(book.booklet))
     book = clock.stage("convert", lambda: convert(book))
     sandbox = Sandbox(book.root.resolve())
-    pages = clock.stage("render", lambda: render(book, sandbox, w3c_date(date)))
+    cover = clock.stage("cover", lambda: make_cover(book, sandbox)) if "epub" in formats else None
+    pages = clock.stage("render", lambda: render(book, sandbox, w3c_date(date), cover))
     report.warnings.extend(book.warnings)
 
-    made = _make(book, pages, sandbox, date, formats, clock, report)
+    made = _make(book, pages, cover, sandbox, date, formats, clock, report)
     if strict and report.warnings:
         raise report.warnings[0].as_error()
 
@@ -105,7 +107,7 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     return report
 
 
-def _make(book: Book, pages, sandbox, date: datetime, formats: tuple[str, ...],
+def _make(book: Book, pages, cover, sandbox, date: datetime, formats: tuple[str, ...],
           clock: "_Clock", report: BuildReport) -> dict[str, tuple[bytes, float]]:
     from .booklet import impose
     from .epub import make_epub
@@ -118,7 +120,7 @@ def _make(book: Book, pages, sandbox, date: datetime, formats: tuple[str, ...],
     made: dict[str, tuple[bytes, float]] = {}
     if "epub" in formats:
         output, seconds = clock.timed("epub", lambda: make_epub(
-            book, pages, sandbox, date, layout.starts))
+            book, pages, sandbox, date, layout.starts, cover))
         report.warnings.extend(output.warnings)
         made["epub"] = (output.data, seconds)
     if "pdf" in formats or "booklet" in formats:

@@ -15,6 +15,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import __version__
+from .cover import Cover
 from .errors import BookError
 from .fetch import Sandbox
 from .model import Book
@@ -78,11 +79,20 @@ def environment(sandbox: Sandbox) -> jinja2.Environment:
     return env
 
 
-def render(book: Book, sandbox: Sandbox, date: str) -> Pages:
-    """Render every EPUB document and the print document; nothing is written."""
+def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) -> Pages:
+    """Render every EPUB document and the print document; nothing is written.
+
+    The EPUB opens with a cover page when there is a ``cover`` (only the EPUB has one).
+    """
     env = environment(sandbox)
-    documents = [_document(env, "epub/titlepage.xhtml", book, "titlepage", "text/titlepage.xhtml",
-                           book.title, "frontmatter", landmark="titlepage", in_toc=False)]
+    documents = []
+    if cover is not None:
+        documents.append(_document(env, "epub/cover.xhtml", book, "cover", "text/cover.xhtml",
+                                   book.labels["cover"], "cover", landmark="cover",
+                                   in_toc=False, cover=cover))
+    documents.append(_document(env, "epub/titlepage.xhtml", book, "titlepage",
+                               "text/titlepage.xhtml", book.title, "frontmatter",
+                               landmark="titlepage", in_toc=False))
     first_body = next((c.id for c in book.chapters if c.division.matter == "body"), None)
     first_back = next((c.id for c in book.chapters if c.division.matter == "back"), None)
     for chapter in book.chapters:
