@@ -58,7 +58,7 @@ def test_bindery_structure_check_passes(built):
 def test_spine_order(default_book):
     epub = Epub.open(default_book["epub"])
     spine = [href for href in epub.spine if href != epub.nav_href]
-    assert spine == ["text/titlepage.xhtml", "text/isis-run.xhtml",
+    assert spine == ["text/cover.xhtml", "text/titlepage.xhtml", "text/isis-run.xhtml",
                      "text/about-the-author.xhtml", "text/colophon.xhtml"]
 
 
@@ -66,7 +66,8 @@ def test_spine_follows_the_chapter_order_of_book_toml(tiny_book):
     config = tomllib.loads((TINY / "book.toml").read_text("utf-8"))
     epub = Epub.open(tiny_book["epub"])
     chapters = [href for href in epub.spine
-                if href not in ("text/titlepage.xhtml", "text/colophon.xhtml", epub.nav_href)]
+                if href not in ("text/cover.xhtml", "text/titlepage.xhtml", "text/colophon.xhtml",
+                                epub.nav_href)]
     expected = ["text/" + name.rsplit("/", 1)[-1].replace(".md", ".xhtml")
                 for name in config["chapters"]]
     assert chapters == expected
