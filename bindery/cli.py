@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -44,58 +45,134 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+class _Printer:
+    """Prints a build's progress: a status line per stage with --verbose, and, on a
+    terminal, the stage that is running."""
+
+    def __init__(self, verbose: bool, quiet: bool):
+        self.verbose = verbose and not quiet
+        self.quiet = quiet
+        self.live = sys.stderr.isatty() and not quiet
+
+    def starting(self, name: str) -> None:
+        if self.live:
+            click.echo(f"\r  {name} ...\033[K", nl=False, err=True)
+
+    def stage(self, name: str, seconds: float) -> None:
+        if self.live:
+            click.echo("\r\033[K", nl=False, err=True)
+        if self.verbose:
+            click.echo(f"  {name:10} {seconds:6.2f} s", err=True)
+
+    def waiting(self, message: str) -> None:
+        if not self.quiet:
+            click.secho(message, err=True, fg="yellow")
+
+
+BUILD_OPTIONS = [
+    click.argument("book_dir", default="book", type=click.Path(path_type=Path)),
+    click.option("--out", "out_dir", default="dist", type=click.Path(path_type=Path),
+                 help="Folder for the outputs (default: dist)."),
+    click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+                 help="Build only this output; repeat for several (default: all four)."),
+    click.option("--strict", is_flag=True, help="Treat warnings as errors."),
+    click.option("--sheet", help="Booklet paper: A4, A3, A5, letter, tabloid... (default: "
+                 "the smallest that holds two pages)."),
+    click.option("--flip", type=click.Choice(["short-edge", "long-edge"]),
+                 help="Booklet duplex flip (default: short-edge)."),
+    click.option("--signature", "sheets_per_signature", type=click.IntRange(min=0),
+                 help="Booklet sheets per signature (default 0: one signature)."),
+    click.option("--creep", help="Booklet creep, the shift of the innermost pages towards "
+                 "the fold, such as 0.3mm."),
+    click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
+    click.option("-v", "--verbose", is_flag=True, help="Print every stage and its time."),
+]
+
+
+def build_options(command):
+    for option in reversed(BUILD_OPTIONS):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to build, from the command line, checked."""
+
+    book_dir: Path
+    out_dir: Path
+    formats: tuple[str, ...]
+    strict: bool
+    booklet: "BookletOverrides"
+    quiet: bool
+    verbose: bool
+
+    @classmethod
+    def from_options(cls, book_dir, out_dir, formats, strict, sheet, flip,
+                     sheets_per_signature, creep, quiet, verbose) -> "BuildRequest":
+        from .booklet import sheet_for
+        from .load import parse_length, parse_trim
+        from .pipeline import BookletOverrides
+
+        if sheet is not None:
+            try:
+                sheet_for(parse_trim("A5"), sheet)
+            except ValueError as error:
+                raise click.BadParameter(str(error), param_hint="--sheet") from None
+        creep_mm = None
+        if creep is not None:
+            creep_mm = parse_length(creep)
+            if creep_mm is None or creep_mm > 5:
+                raise click.BadParameter(f"`{creep}` is not a small length such as 0.3mm",
+                                         param_hint="--creep")
+        formats = tuple(fmt for fmt in FORMATS if fmt in formats) or FORMATS
+        return cls(book_dir, out_dir, formats, strict, BookletOverrides(
+            sheet=sheet, flip=flip, sheets_per_signature=sheets_per_signature,
+            creep_mm=creep_mm), quiet, verbose)
+
+    def run(self, force: bool = False, parallel: bool = True):
+        from .pipeline import build as run
+
+        printer = _Printer(self.verbose, self.quiet)
+        report = run(self.book_dir, self.out_dir, self.formats, strict=self.strict,
+                     booklet=self.booklet, force=force, parallel=parallel, progress=printer)
+        for warning in report.warnings:
+            click.secho(f"warning: {warning}", err=True, fg="yellow")
+        if not self.quiet:
+            for output in report.outputs:
+                if output.rebuilt:
+                    why = f"  ({output.reason} changed)" if output.reason else ""
+                    click.echo(f"{output.format:8} {_display(output.path):40} "
+                               f"{output.size / 1024:8.1f} KiB {output.seconds:6.2f} s{why}")
+                else:
+                    click.echo(f"{output.format:8} {_display(output.path):40} "
+                               f"{'unchanged':>12}")
+            rebuilt = len(report.rebuilt)
+            pages = f", {report.pages} pages" if report.pages else ""
+            click.echo(f"built {rebuilt} of {len(report.outputs)} outputs{pages} "
+                       f"in {report.seconds:.2f} s" if rebuilt else
+                       f"nothing to do: every output is up to date ({report.seconds:.2f} s)")
+        return report
+
+
 @main.command()
-@click.argument("book_dir", default="book", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", default="dist", type=click.Path(path_type=Path),
-              help="Folder for the outputs (default: dist).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Build only this output; repeat for several (default: all).")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--sheet", help="Booklet paper: A4, A3, A5, letter, tabloid... (default: the "
-              "smallest that holds two pages).")
-@click.option("--flip", type=click.Choice(["short-edge", "long-edge"]),
-              help="Booklet duplex flip (default: short-edge).")
-@click.option("--signature", "sheets_per_signature", type=click.IntRange(min=0),
-              help="Booklet sheets per signature (default 0: one signature).")
-@click.option("--creep", "creep", help="Booklet creep, the shift of the innermost pages "
-              "towards the fold, such as 0.3mm.")
-@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@build_options
+@click.option("--force", is_flag=True, help="Rebuild every output, changed or not.")
 def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
           sheet: str | None, flip: str | None, sheets_per_signature: int | None,
-          creep: str | None, quiet: bool) -> None:
+          creep: str | None, quiet: bool, verbose: bool, force: bool) -> None:
     """Build the book in BOOK_DIR (default: book) into --out (default: dist).
 
-    \b
-    Example:
-      bindery build book --out dist --format epub --format pdf
-    """
-    from .booklet import sheet_for
-    from .load import parse_length, parse_trim
-    from .pipeline import BookletOverrides, build as run
+    Outputs whose sources have not changed since the last build are left as they are.
 
-    if sheet is not None:
-        try:
-            sheet_for(parse_trim("A5"), sheet)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--sheet") from None
-    creep_mm = None
-    if creep is not None:
-        creep_mm = parse_length(creep)
-        if creep_mm is None or creep_mm > 5:
-            raise click.BadParameter(f"`{creep}` is not a small length such as 0.3mm",
-                                     param_hint="--creep")
-    formats = tuple(fmt for fmt in FORMATS if fmt in formats) or FORMATS
-    report = run(book_dir, out_dir, formats, strict=strict, booklet=BookletOverrides(
-        sheet=sheet, flip=flip, sheets_per_signature=sheets_per_signature, creep_mm=creep_mm))
-    for warning in report.warnings:
-        click.secho(f"warning: {warning}", err=True, fg="yellow")
-    if quiet:
-        return
-    for output in report.outputs:
-        click.echo(f"{output.format:8} {_display(output.path):40} "
-                   f"{output.size / 1024:8.1f} KiB {output.seconds:6.2f} s")
-    click.echo(f"built {len(report.outputs)} output(s), {report.pages} pages, "
-               f"in {report.seconds:.2f} s")
+    \b
+    Examples:
+      bindery build
+      bindery build book --out dist --format epub --format pdf
+      bindery build --format booklet --sheet A4 --flip long-edge
+    """
+    BuildRequest.from_options(book_dir, out_dir, formats, strict, sheet, flip,
+                              sheets_per_signature, creep, quiet, verbose).run(force=force)
 
 
 @main.command()

@@ -22,13 +22,14 @@ MARGIN = 150
 
 @dataclass(frozen=True)
 class Cover:
-    data: bytes
+    """The cover page's image: its name in the EPUB's images/ folder, type and alt text."""
+
+    name: str
     media_type: str
-    name: str               # file name inside the EPUB's images/ folder
     alt: str
 
 
-def make_cover(book: Book, sandbox: Sandbox) -> Cover:
+def cover_for(book: Book) -> Cover:
     """The user's cover if book.toml names one, else a generated typographic cover."""
     alt = f"Cover: {book.title}"
     if book.subtitle:
@@ -37,8 +38,15 @@ def make_cover(book: Book, sandbox: Sandbox) -> Cover:
     if book.cover is not None:
         suffix = book.cover.suffix.lower()
         media_type = "image/png" if suffix == ".png" else "image/jpeg"
-        return Cover(book.cover.read_bytes(), media_type, f"cover{suffix}", alt)
-    return Cover(_draw(book, sandbox), "image/png", "cover.png", alt)
+        return Cover(f"cover{suffix}", media_type, alt)
+    return Cover("cover.png", "image/png", alt)
+
+
+def cover_image(book: Book, sandbox: Sandbox) -> bytes:
+    """The bytes of the cover image: the user's file, or one drawn from the metadata."""
+    if book.cover is not None:
+        return book.cover.read_bytes()
+    return _draw(book, sandbox)
 
 
 def _draw(book: Book, sandbox: Sandbox) -> bytes:
@@ -73,7 +81,7 @@ def _draw(book: Book, sandbox: Sandbox) -> bytes:
         _lines(draw, lines, font, HEIGHT - 330, INK, leading=1.3)
 
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
 
 

@@ -46,7 +46,8 @@ class EpubOutput:
 
 
 def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
-              starts: tuple[PageStart, ...] = (), cover: Cover | None = None) -> EpubOutput:
+              starts: tuple[PageStart, ...] = (), cover: Cover | None = None,
+              cover_data: bytes = b"") -> EpubOutput:
     """The EPUB's bytes: the rendered documents, with print page-break markers placed."""
     toc, landmarks = _toc(pages.documents), _landmarks(pages.documents, book.labels)
     trees = {document.id: _parse(document.xhtml) for document in pages.documents}
@@ -69,7 +70,7 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
     _link_across_documents(pages.documents, trees, owner)
     documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
     data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified, cover,
-                     bool(page_list))
+                     cover_data, bool(page_list))
     return EpubOutput(data=data, page_list=tuple(page_list), warnings=tuple(warnings))
 
 
@@ -123,7 +124,8 @@ def _landmarks(documents: tuple[Document, ...], labels) -> list[NavEntry]:
 # -- the package ------------------------------------------------------------------------
 
 def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]], nav: bytes,
-              modified: datetime, cover: Cover | None, page_list: bool) -> bytes:
+              modified: datetime, cover: Cover | None, cover_data: bytes,
+              page_list: bool) -> bytes:
     from ebooklib import epub  # imported only when an EPUB is made
 
     package = epub.EpubBook()
@@ -162,7 +164,7 @@ def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]],
                                    content=pages.epub_stylesheet.encode("utf-8")))
     if cover is not None:
         item = epub.EpubItem(uid="cover-image", file_name=f"images/{cover.name}",
-                             media_type=cover.media_type, content=cover.data)
+                             media_type=cover.media_type, content=cover_data)
         item.properties = ["cover-image"]
         package.add_item(item)
         # For EPUB 2 reading systems and Kindle: the cover image by its manifest id.

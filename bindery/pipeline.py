@@ -1,20 +1,26 @@
-"""The stages in order: load, convert, render, lay out once, make every output, then write.
+"""The stages in order: load, convert, render, lay out once, make the outputs, then write.
 
-Nothing is written until every output has been made; each file is written to a temporary
-name in the output folder and renamed into place, so a failed build leaves the last good
-outputs as they were.
+Only stale outputs are made (see ``cache``); a build with nothing to do stops after hashing
+the sources. Nothing is written until every output has been made; each file is written to
+a temporary name in the output folder and renamed into place, the manifest last, so a build
+that fails or is killed leaves the last good outputs as they were. One build of a book runs
+at a time (a lock file in the output folder).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import multiprocessing
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator
 
+from .cache import LOCK, MANIFEST, Inputs, Manifest, fingerprint, sha256
 from .errors import BookError, BookWarning
 from .model import FORMATS, Book, BookletSettings
 
@@ -25,14 +31,50 @@ class Output:
     path: Path
     size: int
     seconds: float
+    rebuilt: bool = True
+    reason: str = ""          # why it was rebuilt: the inputs that changed
 
 
 @dataclass
 class BuildReport:
     outputs: list[Output] = field(default_factory=list)
-    warnings: list[BookWarning] = field(default_factory=list)
-    pages: int = 0
+    warnings: list[BookWarning | str] = field(default_factory=list)
+    pages: int | None = None
     seconds: float = 0.0
+    laid_out: bool = False
+
+    @property
+    def rebuilt(self) -> list[str]:
+        return [output.format for output in self.outputs if output.rebuilt]
+
+
+class Progress:
+    """What a build tells its caller while it runs; the CLI prints it."""
+
+    def stage(self, name: str, seconds: float) -> None:
+        pass
+
+    def starting(self, name: str) -> None:
+        pass
+
+    def waiting(self, message: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class BookletOverrides:
+    """Booklet settings given on the command line; None keeps book.toml's."""
+
+    sheet: str | None = None
+    flip: str | None = None
+    sheets_per_signature: int | None = None
+    creep_mm: float | None = None
+
+    def apply(self, settings: BookletSettings) -> BookletSettings:
+        return dataclasses.replace(settings, **self.given())
+
+    def given(self) -> dict[str, Any]:
+        return {key: value for key, value in vars(self).items() if value is not None}
 
 
 def output_name(slug: str, fmt: str) -> str:
@@ -56,105 +98,262 @@ def w3c_date(date: datetime) -> str:
     return date.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True)
-class BookletOverrides:
-    """Booklet settings given on the command line; None keeps book.toml's."""
-
-    sheet: str | None = None
-    flip: str | None = None
-    sheets_per_signature: int | None = None
-    creep_mm: float | None = None
-
-    def apply(self, settings: BookletSettings) -> BookletSettings:
-        changes = {key: value for key, value in vars(self).items() if value is not None}
-        return dataclasses.replace(settings, **changes)
-
-
 def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
           strict: bool = False, booklet: BookletOverrides = BookletOverrides(),
-          progress: Callable[[str, float], None] | None = None) -> BuildReport:
-    """Build ``formats`` of the book in ``book_dir`` into ``out_dir``."""
-    from .convert import convert
-    from .cover import make_cover
-    from .fetch import Sandbox
-    from .load import load
-    from .render import render
-
+          force: bool = False, parallel: bool = True,
+          progress: Progress = Progress()) -> BuildReport:
+    """Build the stale ``formats`` of the book in ``book_dir`` into ``out_dir``."""
     started = time.perf_counter()
-    clock = _Clock(progress)
-    report = BuildReport()
-    date = build_date()
-
-    book = clock.stage("load", lambda: load(book_dir))
-    book = dataclasses.replace(book, booklet=booklet.apply(book.booklet))
-    book = clock.stage("convert", lambda: convert(book))
-    sandbox = Sandbox(book.root.resolve())
-    cover = clock.stage("cover", lambda: make_cover(book, sandbox)) if "epub" in formats else None
-    pages = clock.stage("render", lambda: render(book, sandbox, w3c_date(date), cover))
-    report.warnings.extend(book.warnings)
-
-    made = _make(book, pages, cover, sandbox, date, formats, clock, report)
-    if strict and report.warnings:
-        raise report.warnings[0].as_error()
-
+    book_dir, out_dir = Path(book_dir), Path(out_dir)
+    if not book_dir.is_dir():
+        raise BookError("no such book folder" if not book_dir.exists() else "not a folder",
+                        book_dir, hint="give the folder that holds book.toml")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for fmt in formats:
-        data, seconds = made[fmt]
-        path = out_dir / output_name(book.slug, fmt)
-        write_atomically(path, data)
-        report.outputs.append(Output(fmt, path, len(data), seconds))
+    with build_lock(out_dir, progress):
+        remove_stray_files(out_dir)
+        manifest = Manifest.read(out_dir)
+        inputs = fingerprint(book_dir, booklet.given(), manifest)
+        if force or inputs is None or manifest is None:
+            stale = list(formats)
+        else:
+            stale = [fmt for fmt in formats if not manifest.fresh(fmt, inputs, out_dir)]
+        report = BuildReport()
+        if not stale:                                 # nothing to do, nothing imported
+            report.warnings.extend(manifest.warnings)
+            if strict and manifest.warnings:
+                raise BookError(f"{manifest.warnings[0]} (a warning, and --strict is on)")
+            for fmt in formats:
+                record = manifest.outputs[fmt]
+                path = out_dir / record["file"]
+                report.outputs.append(Output(fmt, path, path.stat().st_size, 0.0, False))
+        else:
+            _build(book_dir, out_dir, formats, stale, strict, booklet, inputs, manifest,
+                   parallel, progress, report)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _make(book: Book, pages, cover, sandbox, date: datetime, formats: tuple[str, ...],
-          clock: "_Clock", report: BuildReport) -> dict[str, tuple[bytes, float]]:
-    from .booklet import impose
-    from .epub import make_epub
-    from .layout import lay_out
-    from .pdf import press_pdf, reading_pdf
+def _build(book_dir: Path, out_dir: Path, formats, stale, strict, booklet, inputs,
+           manifest, parallel, progress, report: BuildReport) -> None:
+    from .convert import convert
+    from .fetch import Sandbox
+    from .load import load
+    from .render import render
 
-    layout = clock.stage("layout", lambda: lay_out(book, pages, sandbox))
-    report.pages = layout.page_count
-    report.warnings.extend(layout.warnings)
-    made: dict[str, tuple[bytes, float]] = {}
-    if "epub" in formats:
+    clock = _Clock(progress)
+    date = build_date()
+    book = clock.stage("load", lambda: load(book_dir))
+    book = dataclasses.replace(book, booklet=booklet.apply(book.booklet))
+    book = clock.stage("convert", lambda: convert(book))
+    sandbox = Sandbox(book.root.resolve())
+    report.warnings.extend(book.warnings)
+
+    cover = drawing = None
+    if "epub" in stale:
+        from .cover import cover_for, cover_image
+        cover = cover_for(book)
+        # Drawing the cover takes a moment: a second process does it during the layout.
+        drawing = _start(lambda: cover_image(book, sandbox), parallel)
+    pages = clock.stage("render", lambda: render(book, sandbox, w3c_date(date), cover))
+
+    reusable = not stale_layout(stale, inputs, manifest, out_dir)
+    made, starts = _make(book, pages, cover, drawing, sandbox, date, stale, reusable,
+                         manifest, out_dir, parallel, clock, report)
+    if strict and report.warnings:
+        first = report.warnings[0]
+        raise BookError(f"{first} (a warning, and --strict is on)")
+
+    # Every output is made: now write them, then the manifest that describes them.
+    new = manifest or Manifest()
+    if inputs is not None and report.laid_out:
+        new.common = dict(inputs.common)
+        new.page_starts = [list(dataclasses.astuple(start)) for start in starts]
+    new.images = sorted(image.href for image in book.images)
+    new.warnings = [str(warning) for warning in report.warnings]
+    changed = {fmt: manifest.changed(fmt, inputs) if manifest and inputs else []
+               for fmt in formats}
+    for fmt in formats:
+        path = out_dir / output_name(book.slug, fmt)
+        if fmt in made:
+            data, seconds = made[fmt]
+            write_atomically(path, data)
+            reason = ", ".join(changed[fmt][:3]) if changed[fmt] else ""
+            report.outputs.append(Output(fmt, path, len(data), seconds, True, reason))
+            if inputs is not None:
+                new.outputs[fmt] = {"file": path.name, "sha256": sha256(data),
+                                    "inputs": inputs.of(fmt)}
+        else:
+            report.outputs.append(Output(fmt, path, path.stat().st_size, 0.0, False))
+    if inputs is None:
+        (out_dir / MANIFEST).unlink(missing_ok=True)   # sources unreadable by the cache
+    else:
+        write_atomically(out_dir / MANIFEST, new.serialise())
+
+
+def stale_layout(stale, inputs: Inputs | None, manifest: Manifest | None,
+                 out_dir: Path) -> bool:
+    """Whether the stale outputs need the book laid out again.
+
+    The PDFs always do. The EPUB needs only the page map and the booklet only the reading
+    PDF: when the sources the layout depends on are unchanged, the last build's serve.
+    """
+    if "pdf" in stale or "press" in stale:
+        return True
+    if inputs is None or manifest is None or not manifest.layout_reusable(inputs):
+        return True
+    if "booklet" in stale:
+        record = manifest.outputs.get("pdf")
+        if record is None or not manifest.fresh("pdf", inputs, out_dir):
+            return True
+    return False
+
+
+def _make(book: Book, pages, cover, drawing, sandbox, date: datetime, stale, reusable: bool,
+          manifest: Manifest | None, out_dir: Path, parallel: bool, clock: "_Clock",
+          report: BuildReport) -> tuple[dict[str, Any], tuple]:
+    """The stale outputs' bytes and build times, and the page map they used."""
+    from .pagemap import PageStart
+
+    made: dict[str, Any] = {}
+    reading = None
+    if reusable:
+        starts = tuple(PageStart(*item) for item in manifest.page_starts)
+        if "booklet" in stale:
+            reading = (out_dir / manifest.outputs["pdf"]["file"]).read_bytes()
+    else:
+        from .layout import lay_out
+        from .pdf import press_pdf, reading_pdf
+
+        layout = clock.stage("layout", lambda: lay_out(book, pages, sandbox))
+        report.laid_out = True
+        report.pages = layout.page_count
+        report.warnings.extend(layout.warnings)
+        starts = layout.starts
+        # The press PDF (whole fonts, colour profile) takes longest: a second process makes
+        # it from the same layout while this one makes the others.
+        press = _start(lambda: press_pdf(book, layout), parallel) if "press" in stale else None
+        if "pdf" in stale or "booklet" in stale:
+            output, seconds = clock.timed("pdf", lambda: reading_pdf(book, layout))
+            report.warnings.extend(output.warnings)
+            reading = output.data
+            if "pdf" in stale:
+                made["pdf"] = (output.data, seconds)
+        if press is not None:
+            output, seconds = clock.timed("press", press.result)
+            report.warnings.extend(output.warnings)
+            made["press"] = (output.data, seconds)
+    if "booklet" in stale:
+        from .booklet import impose
+        made["booklet"] = clock.timed("booklet", lambda: impose(
+            reading, book.print.trim, book.booklet, book.title, date))
+    if "epub" in stale:
+        from .epub import make_epub
         output, seconds = clock.timed("epub", lambda: make_epub(
-            book, pages, sandbox, date, layout.starts, cover))
+            book, pages, sandbox, date, starts, cover, drawing.result()))
         report.warnings.extend(output.warnings)
         made["epub"] = (output.data, seconds)
-    if "pdf" in formats or "booklet" in formats:
-        output, seconds = clock.timed("pdf", lambda: reading_pdf(book, layout))
-        report.warnings.extend(output.warnings)
-        made["pdf"] = (output.data, seconds)
-    if "press" in formats:
-        output, seconds = clock.timed("press", lambda: press_pdf(book, layout))
-        report.warnings.extend(output.warnings)
-        made["press"] = (output.data, seconds)
-    if "booklet" in formats:
-        data, seconds = clock.timed("booklet", lambda: impose(
-            made["pdf"][0], book.print.trim, book.booklet, book.title, date))
-        made["booklet"] = (data, seconds)
-    missing = [fmt for fmt in formats if fmt not in made]
-    if missing:
-        raise BookError(f"format `{missing[0]}` is not available yet")
-    return made
+    return made, starts
+
+
+# -- running work in a second process -----------------------------------------------------
+
+class _Inline:
+    def __init__(self, work: Callable[[], Any]):
+        self._work = work
+
+    def result(self) -> Any:
+        return self._work()
+
+
+class _Forked:
+    """Work done in a forked child process while this one goes on; the child writes no file,
+    it sends its result back through a pipe."""
+
+    def __init__(self, work: Callable[[], Any]):
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(work, send), daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        try:
+            status, value = self._receive.recv()
+        except EOFError:
+            raise RuntimeError("a build process ended without a result") from None
+        finally:
+            self._receive.close()
+            self._process.join()
+        if status == "book-error":
+            message, path, line, column, hint = value
+            raise BookError(message, path, line, column, hint)
+        if status == "error":
+            raise RuntimeError(value)
+        return value
+
+
+def _child(work, send) -> None:
+    try:
+        send.send(("ok", work()))
+    except BookError as error:
+        send.send(("book-error", (error.message, error.path, error.line, error.column,
+                                  error.hint)))
+    except BaseException as error:   # noqa: BLE001 - reported by the parent
+        send.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        send.close()
+
+
+def _start(work: Callable[[], Any], parallel: bool):
+    if parallel and "fork" in multiprocessing.get_all_start_methods():
+        return _Forked(work)
+    return _Inline(work)
 
 
 class _Clock:
-    def __init__(self, progress: Callable[[str, float], None] | None):
+    def __init__(self, progress: Progress):
         self.progress = progress
 
     def timed(self, name: str, work):
+        self.progress.starting(name)
         started = time.perf_counter()
         result = work()
         seconds = time.perf_counter() - started
-        if self.progress:
-            self.progress(name, seconds)
+        self.progress.stage(name, seconds)
         return result, seconds
 
     def stage(self, name: str, work):
         return self.timed(name, work)[0]
+
+
+# -- the output folder --------------------------------------------------------------------
+
+@contextmanager
+def build_lock(out_dir: Path, progress: Progress = Progress()) -> Iterator[None]:
+    """Hold the output folder's lock: one build at a time writes there. A second build
+    says that it waits, and waits."""
+    with open(out_dir / LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            progress.waiting(f"another build is writing to {out_dir} ({holder}); waiting")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_stray_files(out_dir: Path) -> None:
+    """Temporary files left by a build that was killed while writing."""
+    for path in out_dir.glob(".*.tmp"):
+        path.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -27,7 +27,8 @@ def book_with_outputs(tmp_path, tiny_book):
     book = copy_book(TINY, tmp_path / "book")
     out = tmp_path / "dist"
     shutil.copytree(tiny_book.out, out)
-    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    before = _contents(out)
+    assert ".bindery-manifest.json" in before
     return book, out, before
 
 
@@ -39,8 +40,14 @@ def _one_line_error(result) -> str:
     return errors[0]
 
 
+def _contents(out: Path) -> dict[str, bytes]:
+    """Every file of the output folder but the lock: the outputs and the manifest."""
+    return {path.name: path.read_bytes() for path in out.iterdir()
+            if path.name != ".bindery.lock"}
+
+
 def _unchanged(out: Path, before: dict[str, bytes]) -> None:
-    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert _contents(out) == before
 
 
 def test_build_prints_one_line_per_output(runner, tmp_path):
@@ -51,8 +58,8 @@ def test_build_prints_one_line_per_output(runner, tmp_path):
     assert any(line.startswith("epub") and "petit-traite.epub" in line and "KiB" in line
                for line in lines)
     assert any(line.startswith("pdf") and "petit-traite.pdf" in line for line in lines)
-    assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "petit-traite.epub", "petit-traite.pdf"]
+    assert sorted(path.name for path in tmp_path.iterdir()
+                  if not path.name.startswith(".")) == ["petit-traite.epub", "petit-traite.pdf"]
 
 
 def test_missing_book_folder(runner, tmp_path, book_with_outputs):
