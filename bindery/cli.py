@@ -176,6 +176,99 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
 
 
 @main.command()
+@build_options
+def watch(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
+          sheet: str | None, flip: str | None, sheets_per_signature: int | None,
+          creep: str | None, quiet: bool, verbose: bool) -> None:
+    """Build the book, then rebuild it after every change to its sources.
+
+    Watches BOOK_DIR (default: book) and Bindery's templates and styles. Each rebuild
+    prints what changed, which outputs were rebuilt and how long it took; an error leaves
+    the last good outputs in place. Ctrl-C stops.
+
+    \b
+    Example:
+      bindery watch book --out dist
+    """
+    from .watch import watch as run_watch
+
+    request = BuildRequest.from_options(book_dir, out_dir, formats, strict, sheet, flip,
+                                        sheets_per_signature, creep, quiet, verbose)
+    try:
+        # No second process while the file watcher's thread runs: fork and threads mix badly.
+        run_watch(book_dir, out_dir, lambda: request.run(parallel=False),
+                  say=lambda text: click.echo(text),
+                  fail=lambda text: click.secho(text, err=True, fg="red"))
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--title", required=True, help="The book's title.")
+@click.option("--author", required=True, help="The author's name.")
+@click.option("--language", default="en", show_default=True,
+              help="The book's language, a BCP 47 tag such as en, fr or pt-BR.")
+def new(folder: Path, title: str, author: str, language: str) -> None:
+    """Start a new book in FOLDER: book.toml, a sample chapter, and folders for images and
+    for the book's own templates and styles. It builds as it is.
+
+    \b
+    Example:
+      bindery new my-book --title "A Title" --author "A. Writer" --language en
+      bindery build my-book --out my-book/dist
+    """
+    from .scaffold import create
+
+    for path in create(folder, title, author, language):
+        click.echo(f"created {_display(path)}")
+    click.echo(f"next: bindery build {_display(folder)} --out {_display(folder / 'dist')}")
+
+
+@main.command()
+@click.argument("book_dir", default="book", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", default="dist", type=click.Path(path_type=Path),
+              help="The output folder (default: dist).")
+def clean(book_dir: Path, out_dir: Path) -> None:
+    """Remove the book's outputs and build manifest from --out.
+
+    \b
+    Example:
+      bindery clean book --out dist
+    """
+    from .cache import LOCK, MANIFEST, Manifest
+    from .pipeline import build_lock, output_name
+
+    if not out_dir.is_dir():
+        click.echo(f"nothing to remove: {_display(out_dir)} does not exist")
+        return
+    names = set()
+    manifest = Manifest.read(out_dir)
+    if manifest is not None:
+        names.update(record["file"] for record in manifest.outputs.values())
+    try:
+        from .load import load
+        slug = load(book_dir).slug
+        names.update(output_name(slug, fmt) for fmt in FORMATS)
+    except BookError:
+        pass          # a broken book: what the manifest names is enough
+    removed = []
+    with build_lock(out_dir):
+        for name in sorted(names) + [MANIFEST]:
+            path = out_dir / name
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+        (out_dir / LOCK).unlink(missing_ok=True)
+    for path in removed:
+        click.echo(f"removed {_display(path)}")
+    if not any(out_dir.iterdir()):
+        out_dir.rmdir()
+        click.echo(f"removed {_display(out_dir)}/")
+
+
+@main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
     """Check EPUBs (EPUBCheck, DAISY Ace when installed, structure) and PDFs (structure).
