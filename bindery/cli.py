@@ -288,6 +288,9 @@ def check(files: tuple[Path, ...]) -> None:
     for path in paths:
         if not path.is_file():
             raise BookError("no such file", path)
+        if path.suffix.lower() not in (".epub", ".pdf"):
+            raise BookError("not an EPUB or a PDF", path,
+                            hint="bindery check reads .epub and .pdf files")
     failed = False
     epubs = [path for path in paths if path.suffix.lower() == ".epub"]
     try:

@@ -1,0 +1,253 @@
+"""Rebuild after an edit: exactly the outputs that depend on what changed, laid out once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bindery import layout as layout_module
+from bindery import pipeline
+from bindery.check import Epub
+from bindery.cli import main
+
+from conftest import build_book
+from helpers import EPOCH, ROOT, TINY, copy_book, source_date_epoch
+
+ALL = ("booklet", "epub", "pdf", "press")
+
+
+@pytest.fixture
+def book(tmp_path):
+    """A private copy of the tiny book, built once into its own output folder."""
+    book = copy_book(TINY, tmp_path / "book")
+    build_book(book, tmp_path / "out")
+    return book
+
+
+def rebuild(book: Path, **options) -> pipeline.BuildReport:
+    with source_date_epoch(options.pop("epoch", EPOCH)):
+        return pipeline.build(book, book.parent / "out", **options)
+
+
+def test_an_unchanged_book_rebuilds_nothing(book):
+    report = rebuild(book)
+    assert report.rebuilt == [] and not report.laid_out
+    assert sorted(output.format for output in report.outputs) == sorted(ALL)
+
+
+def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
+    chapter = book / "chapitres" / "un.md"
+    later = time.time() + 100
+    os.utime(chapter, (later, later))
+    os.utime(book / "book.toml", (later, later))
+    assert rebuild(book).rebuilt == []
+
+
+def test_a_one_word_edit_rebuilds_everything_from_one_layout(book, monkeypatch):
+    calls = []
+    original = layout_module.lay_out
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(layout_module, "lay_out", counting)
+    chapter = book / "chapitres" / "un.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("petit livre", "grand livre"))
+    report = rebuild(book)
+    assert sorted(report.rebuilt) == sorted(ALL)
+    assert len(calls) == 1
+    epub = Epub.open(book.parent / "out" / "petit-traite.epub")
+    assert "grand livre" in epub.text("text/un.xhtml")
+    reason = next(o.reason for o in report.outputs if o.format == "epub")
+    assert "chapitres/un.md" in reason
+
+
+def test_an_epub_stylesheet_edit_rebuilds_the_epub_only_without_a_layout(book):
+    (book / "styles").mkdir()
+    css = (ROOT / "styles" / "epub.css").read_text("utf-8") + "\nem { font-style: italic; }\n"
+    (book / "styles" / "epub.css").write_text(css, "utf-8")
+    report = rebuild(book)
+    assert report.rebuilt == ["epub"] and not report.laid_out
+    epub = Epub.open(book.parent / "out" / "petit-traite.epub")
+    assert "em { font-style: italic; }" in epub.zip.read("EPUB/styles/book.css").decode()
+    assert epub.nav("page-list")                     # the page map came from the manifest
+
+
+def test_an_epub_template_edit_rebuilds_the_epub_only(book):
+    (book / "templates" / "epub").mkdir(parents=True)
+    template = (ROOT / "templates" / "epub" / "chapter.xhtml").read_text("utf-8")
+    (book / "templates" / "epub" / "chapter.xhtml").write_text(
+        template.replace("{% block content %}", "{% block content %}<!-- local -->"), "utf-8")
+    assert rebuild(book).rebuilt == ["epub"]
+    epub = Epub.open(book.parent / "out" / "petit-traite.epub")
+    assert b"<!-- local -->" in epub.zip.read("EPUB/text/un.xhtml")
+
+
+def test_a_shared_template_or_print_style_edit_rebuilds_everything(book):
+    (book / "templates" / "partials").mkdir(parents=True)
+    shutil.copy(ROOT / "templates" / "partials" / "colophon.html",
+                book / "templates" / "partials" / "colophon.html")
+    assert sorted(rebuild(book).rebuilt) == sorted(ALL)
+    (book / "styles").mkdir()
+    css = (ROOT / "styles" / "print.css").read_text("utf-8") + "\nblockquote { margin: 0 }\n"
+    (book / "styles" / "print.css").write_text(css, "utf-8")
+    report = rebuild(book)
+    assert sorted(report.rebuilt) == sorted(ALL) and report.laid_out
+
+
+def test_a_font_edit_rebuilds_everything(book):
+    fonts = book / "styles" / "fonts"
+    fonts.mkdir(parents=True)
+    # The book's own regular face replaces Bindery's (here: the italic, to see it change).
+    shutil.copy(ROOT / "styles" / "fonts" / "LinLibertine_RI.otf",
+                fonts / "LinLibertine_R.otf")
+    assert sorted(rebuild(book).rebuilt) == sorted(ALL)
+
+
+def test_book_toml_edits(book):
+    config = book / "book.toml"
+    text = config.read_text("utf-8")
+    config.write_text(text.replace("Un petit livre", "Un très petit livre"), "utf-8")
+    assert sorted(rebuild(book).rebuilt) == sorted(ALL)
+    config.write_text(config.read_text("utf-8") + '\n[booklet]\nflip = "long-edge"\n')
+    report = rebuild(book)
+    assert report.rebuilt == ["booklet"] and not report.laid_out
+
+
+def test_booklet_options_on_the_command_line_rebuild_the_booklet_only(book):
+    report = rebuild(book, booklet=pipeline.BookletOverrides(creep_mm=0.3))
+    assert report.rebuilt == ["booklet"] and not report.laid_out
+
+
+def test_a_deleted_or_damaged_output_is_made_again(book):
+    out = book.parent / "out"
+    (out / "petit-traite.pdf").unlink()
+    with open(out / "petit-traite-press.pdf", "ab") as handle:
+        handle.write(b"%junk")
+    assert sorted(rebuild(book).rebuilt) == ["pdf", "press"]
+
+
+def test_force_and_a_new_epoch_rebuild_everything(book):
+    assert sorted(rebuild(book, force=True).rebuilt) == sorted(ALL)
+    assert sorted(rebuild(book, epoch="1800000000").rebuilt) == sorted(ALL)
+
+
+def test_a_failed_build_leaves_manifest_and_outputs_as_they_were(book):
+    out = book.parent / "out"
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".bindery.lock"}
+    chapter = book / "chapitres" / "deux.md"
+    chapter.write_text("---\ntitle: Deux\n---\n\n![](../images/none.png)\n", "utf-8")
+    with pytest.raises(Exception):
+        rebuild(book)
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".bindery.lock"}
+    assert after == before
+
+
+def _run(*args, env=None, **kwargs):
+    return subprocess.run([sys.executable, "-m", "bindery", *args], cwd=ROOT,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **(env or {})},
+                          capture_output=True, text=True, **kwargs)
+
+
+def test_a_no_op_build_imports_neither_weasyprint_nor_ebooklib(book):
+    script = (
+        "import sys\n"
+        "from bindery.cli import main\n"
+        f"main(['build', {str(book)!r}, '--out', {str(book.parent / 'out')!r}],"
+        " standalone_mode=False)\n"
+        "print('imported:', [m for m in ('weasyprint', 'ebooklib', 'pydyf', 'PIL')"
+        " if m in sys.modules])\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    assert done.returncode == 0, done.stderr
+    assert "nothing to do" in done.stdout
+    assert "imported: []" in done.stdout
+
+
+def test_new_book_builds_and_passes_check(tmp_path, epubcheck):
+    title = 'Tom & Jerry: "Les Misérables" <d’été>'
+    result = CliRunner().invoke(main, ["new", str(tmp_path / "nb"), "--title", title,
+                                       "--author", "Zoë O'Brien & Co.", "--language", "fr"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "nb" / "dist"
+    done = _run("build", str(tmp_path / "nb"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    checked = _run("check", *[str(p) for p in sorted(out.glob("[!.]*"))])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "0 errors / 0 warnings" in checked.stdout and "Ace: 0 violations" in checked.stdout
+    epub = Epub.open(next(out.glob("*.epub")))
+    assert epub.metadata("dc:title") == ["Tom & Jerry\u202f: «\u202fLes Misérables\u202f» "
+                                         "<d’été>"]
+    assert epub.metadata("dc:creator") == ["Zoë O'Brien & Co."]
+    assert epubcheck(next(out.glob("*.epub")))[0].clean
+
+
+def test_new_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("x")
+    result = CliRunner().invoke(main, ["new", str(tmp_path / "taken"), "--title", "T",
+                                       "--author", "A"])
+    assert result.exit_code == 1 and "not an empty folder" in result.output
+
+
+def test_clean_removes_outputs_and_manifest(book):
+    out = book.parent / "out"
+    result = CliRunner().invoke(main, ["clean", str(book), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not out.exists()
+
+
+def test_watch_rebuilds_after_edits_and_survives_errors(book):
+    out = book.parent / "out"
+    chapter = book / "chapitres" / "un.md"
+    config = book / "book.toml"
+    epub = out / "petit-traite.epub"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bindery", "watch", str(book), "--out", str(out),
+         "--format", "epub"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+
+    def wait_for(condition, seconds=30):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if condition():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def epub_text():
+        try:
+            return Epub.open(epub).text("text/un.xhtml")
+        except Exception:
+            return ""
+
+    try:
+        assert wait_for(lambda: (out / ".bindery.lock").exists())
+        time.sleep(1.5)                              # the first build and the watcher start
+        chapter.write_text(chapter.read_text("utf-8") + "\nZanzibar.\n", "utf-8")
+        assert wait_for(lambda: "Zanzibar" in epub_text())
+        good = epub.read_bytes()
+        text = config.read_text("utf-8")
+        config.write_text(text.replace("title =", "title = =", 1), "utf-8")
+        time.sleep(2)
+        assert epub.read_bytes() == good             # the last good output stays
+        config.write_text(text, "utf-8")
+        chapter.write_text(chapter.read_text("utf-8") + "\nTombouctou.\n", "utf-8")
+        assert wait_for(lambda: "Tombouctou" in epub_text())
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "changed: " in stdout and "un.md" in stdout
+    assert "book.toml:1:9: invalid TOML" in stderr or "book.toml" in stderr
+    assert stderr.count("error:") == 1
+    assert "Traceback" not in stderr
