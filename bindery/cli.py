@@ -110,17 +110,18 @@ class BuildRequest:
     @classmethod
     def from_options(cls, book_dir, out_dir, formats, strict, sheet, flip,
                      sheets_per_signature, creep, quiet, verbose) -> "BuildRequest":
-        from .booklet import sheet_for
-        from .load import parse_length, parse_trim
         from .pipeline import BookletOverrides
 
         if sheet is not None:
+            from .booklet import sheet_for
+            from .load import parse_trim
             try:
                 sheet_for(parse_trim("A5"), sheet)
             except ValueError as error:
                 raise click.BadParameter(str(error), param_hint="--sheet") from None
         creep_mm = None
         if creep is not None:
+            from .load import parse_length
             creep_mm = parse_length(creep)
             if creep_mm is None or creep_mm > 5:
                 raise click.BadParameter(f"`{creep}` is not a small length such as 0.3mm",

@@ -13,7 +13,6 @@ import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from .errors import BookError
 
@@ -100,6 +99,8 @@ class ResourceRefused(Exception):
 @functools.cache
 def _fetcher_class():
     # WeasyPrint is imported only when a PDF is made, so the class is built on first use.
+    from urllib.request import url2pathname
+
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     class Refused(FatalURLFetchingError):

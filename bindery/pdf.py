@@ -112,11 +112,12 @@ def _finish_reading(document, pdf) -> None:
 
 
 def _compress_once(pdf) -> None:
-    """Compress each stream once, as pydyf would, instead of twice.
+    """Compress each stream once, instead of twice as pydyf would.
 
-    pydyf compresses a stream every time it reads its data, and it reads it twice (once
-    for the file identifier, once to write it): with whole fonts and a colour profile that
-    was most of the time spent writing. The bytes are the same.
+    pydyf compresses a stream every time it reads its data, at level 9, and it reads it
+    twice (once for the file identifier, once to write it): with whole fonts and a colour
+    profile that was most of the time spent writing. Level 6 halves the rest for 0.2 % more
+    bytes.
     """
     import zlib
 
@@ -125,7 +126,7 @@ def _compress_once(pdf) -> None:
     for obj in pdf.objects:
         if isinstance(obj, pydyf.Stream) and obj.compress and "Filter" not in obj.extra:
             raw = b"\n".join(pydyf._to_bytes(item) for item in obj.stream)
-            compressor = zlib.compressobj(level=9)
+            compressor = zlib.compressobj(level=6)
             obj.stream = [compressor.compress(raw) + compressor.flush()]
             obj.extra["Filter"] = "/FlateDecode"
             obj.compress = False

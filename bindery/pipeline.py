@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import multiprocessing
 import os
 import time
 from contextlib import contextmanager
@@ -142,6 +141,9 @@ def _build(book_dir: Path, out_dir: Path, formats, stale, strict, booklet, input
 
     clock = _Clock(progress)
     date = build_date()
+    reusable = not stale_layout(stale, inputs, manifest, out_dir)
+    # WeasyPrint takes half a second to import: a thread starts now, while the book is read.
+    importing = _Threaded(_import_weasyprint) if not reusable and parallel else None
     book = clock.stage("load", lambda: load(book_dir))
     book = dataclasses.replace(book, booklet=booklet.apply(book.booklet))
     book = clock.stage("convert", lambda: convert(book))
@@ -152,11 +154,14 @@ def _build(book_dir: Path, out_dir: Path, formats, stale, strict, booklet, input
     if "epub" in stale:
         from .cover import cover_for, cover_image
         cover = cover_for(book)
-        # Drawing the cover takes a moment: a second process does it during the layout.
-        drawing = _start(lambda: cover_image(book, sandbox), parallel)
+        # Drawing the cover takes a moment: a thread does it (Pillow lets go of the
+        # interpreter while it draws and compresses) during the layout.
+        work = lambda: cover_image(book, sandbox)  # noqa: E731
+        drawing = _Threaded(work) if parallel else _Inline(work)
     pages = clock.stage("render", lambda: render(book, sandbox, w3c_date(date), cover))
+    if importing is not None:
+        clock.stage("import", importing.result)
 
-    reusable = not stale_layout(stale, inputs, manifest, out_dir)
     made, starts = _make(book, pages, cover, drawing, sandbox, date, stale, reusable,
                          manifest, out_dir, parallel, clock, report)
     if strict and report.warnings:
@@ -190,6 +195,10 @@ def _build(book_dir: Path, out_dir: Path, formats, stale, strict, booklet, input
         write_atomically(out_dir / MANIFEST, new.serialise())
 
 
+def _import_weasyprint() -> None:
+    import weasyprint  # noqa: F401
+
+
 def stale_layout(stale, inputs: Inputs | None, manifest: Manifest | None,
                  out_dir: Path) -> bool:
     """Whether the stale outputs need the book laid out again.
@@ -215,7 +224,7 @@ def _make(book: Book, pages, cover, drawing, sandbox, date: datetime, stale, reu
     from .pagemap import PageStart
 
     made: dict[str, Any] = {}
-    reading = None
+    reading = press = None
     if reusable:
         starts = tuple(PageStart(*item) for item in manifest.page_starts)
         if "booklet" in stale:
@@ -225,6 +234,8 @@ def _make(book: Book, pages, cover, drawing, sandbox, date: datetime, stale, reu
         from .pdf import press_pdf, reading_pdf
 
         layout = clock.stage("layout", lambda: lay_out(book, pages, sandbox))
+        if drawing is not None:
+            drawing.result()       # no thread may run when the process forks
         report.laid_out = True
         report.pages = layout.page_count
         report.warnings.extend(layout.warnings)
@@ -238,10 +249,18 @@ def _make(book: Book, pages, cover, drawing, sandbox, date: datetime, stale, reu
             reading = output.data
             if "pdf" in stale:
                 made["pdf"] = (output.data, seconds)
-        if press is not None:
-            output, seconds = clock.timed("press", press.result)
-            report.warnings.extend(output.warnings)
-            made["press"] = (output.data, seconds)
+    made.update(_booklet_and_epub(book, pages, cover, drawing, sandbox, date, stale, starts,
+                                  reading, clock, report))
+    if press is not None:
+        output, seconds = clock.timed("press", press.result)
+        report.warnings.extend(output.warnings)
+        made["press"] = (output.data, seconds)
+    return made, starts
+
+
+def _booklet_and_epub(book, pages, cover, drawing, sandbox, date, stale, starts, reading,
+                      clock, report) -> dict[str, Any]:
+    made = {}
     if "booklet" in stale:
         from .booklet import impose
         made["booklet"] = clock.timed("booklet", lambda: impose(
@@ -252,7 +271,7 @@ def _make(book: Book, pages, cover, drawing, sandbox, date: datetime, stale, reu
             book, pages, sandbox, date, starts, cover, drawing.result()))
         report.warnings.extend(output.warnings)
         made["epub"] = (output.data, seconds)
-    return made, starts
+    return made
 
 
 # -- running work in a second process -----------------------------------------------------
@@ -265,11 +284,38 @@ class _Inline:
         return self._work()
 
 
+class _Threaded:
+    """Work done in a thread; result() waits for it. Used only for work that lets go of the
+    interpreter lock (imports that load libraries, drawing), and always finished before a
+    second process is forked."""
+
+    def __init__(self, work: Callable[[], Any]):
+        import threading
+        self._outcome: list = []
+
+        def run() -> None:
+            try:
+                self._outcome.append(("ok", work()))
+            except BaseException as error:   # noqa: BLE001 - raised again by result()
+                self._outcome.append(("error", error))
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        status, value = self._outcome[0]
+        if status == "error":
+            raise value
+        return value
+
+
 class _Forked:
     """Work done in a forked child process while this one goes on; the child writes no file,
     it sends its result back through a pipe."""
 
     def __init__(self, work: Callable[[], Any]):
+        import multiprocessing
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(target=_child, args=(work, send), daemon=True)
@@ -305,7 +351,7 @@ def _child(work, send) -> None:
 
 
 def _start(work: Callable[[], Any], parallel: bool):
-    if parallel and "fork" in multiprocessing.get_all_start_methods():
+    if parallel and hasattr(os, "fork"):
         return _Forked(work)
     return _Inline(work)
 
