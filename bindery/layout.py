@@ -8,7 +8,9 @@ the build with an error naming it.
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -41,9 +43,13 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
+_AT = re.compile(r"\s+at (\d+):(\d+)")
+
+
 @contextmanager
-def weasyprint_log(book: Book) -> Iterator[list[BookWarning]]:
-    """Collect what WeasyPrint logs at warning level and above as the build's warnings."""
+def weasyprint_log(book: Book, source: Path | None = None) -> Iterator[list[BookWarning]]:
+    """Collect what WeasyPrint logs at warning level and above as the build's warnings,
+    naming ``source`` (and the line and column WeasyPrint gives) when it is known."""
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
     logger.addHandler(handler)
@@ -55,8 +61,14 @@ def weasyprint_log(book: Book) -> Iterator[list[BookWarning]]:
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
-        found.extend(BookWarning(f"WeasyPrint: {record.getMessage()}", book.config)
-                     for record in handler.records)
+        for record in handler.records:
+            message = record.getMessage()
+            place = _AT.search(message) if source is not None else None
+            if place:
+                found.append(BookWarning(f"WeasyPrint: {_AT.sub('', message, count=1)}",
+                                         source, int(place[1]), int(place[2])))
+            else:
+                found.append(BookWarning(f"WeasyPrint: {message}", source or book.config))
 
 
 def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
@@ -64,19 +76,55 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
+    fetcher = sandbox.url_fetcher()
+    # Each stylesheet is read once on its own first, so that what WeasyPrint says about a
+    # declaration it ignores names the file, the line and the column.
+    css_warnings: list[BookWarning] = []
+    for path in pages.print_stylesheets:
+        with weasyprint_log(book, path) as found:
+            try:
+                weasyprint.CSS(filename=str(path.resolve()), url_fetcher=fetcher)
+            except FatalURLFetchingError as error:
+                raise _refused(error, sandbox, path) from None
+        css_warnings.extend(found)
     with weasyprint_log(book) as warnings:
         try:
             html = weasyprint.HTML(string=pages.print_html, base_url=pages.print_base_url,
-                                   url_fetcher=sandbox.url_fetcher())
+                                   url_fetcher=fetcher)
             document = html.render()
         except FatalURLFetchingError as error:
-            refusal = getattr(error, "refusal", None)
-            reason = f"reference {refusal}" if refusal else str(error)
-            raise BookError(f"print document: {reason}", book.config,
-                            hint="books read only their own files") from None
+            raise _refused(error, sandbox, None) from None
         except RecursionError:
             raise BookError("the book nests too deep to lay out", book.config) from None
         elements = {element.get("id"): element for element in html.etree_element.iter()
                     if element.get("id") is not None}
         starts = page_starts(document.pages, elements)
+    said = {warning.message for warning in css_warnings}
+    warnings = css_warnings + [w for w in warnings
+                               if _AT.sub("", w.message, count=1) not in said]
     return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings))
+
+
+def _refused(error, sandbox: Sandbox, path: Path | None) -> BookError:
+    """A reference the fetcher refused, as an error naming the file (and line) that made it."""
+    refusal = getattr(error, "refusal", None)
+    if refusal is None:
+        return BookError(f"a resource could not be read: {error}", path)
+    url = refusal.url
+    candidates = [path] if path is not None else []
+    for folder in (*sandbox.style_folders, *sandbox.template_folders):
+        if folder.is_dir():
+            candidates += sorted(p for p in folder.rglob("*") if p.is_file()
+                                 and p.suffix in (".css", ".html", ".xhtml", ".xml"))
+    for candidate in candidates:
+        try:
+            text = candidate.read_text("utf-8", errors="replace")
+        except OSError:
+            continue
+        index = text.find(url)
+        if index != -1:
+            line = text.count("\n", 0, index) + 1
+            return BookError(f"reference `{url}` {refusal.reason}", candidate, line,
+                             hint="books read only their own files")
+    return BookError(f"print document: reference `{url}` {refusal.reason}", path,
+                     hint="books read only their own files")

@@ -13,7 +13,7 @@ from .errors import BookError, BookWarning
 from .labels import KEYS as LABEL_KEYS, labels_for
 from .model import (Author, Book, BookletSettings, Chapter, Division, PrintSettings,
                     Trim)
-from .text import line_and_column, read_text
+from .text import find_not_xml, read_text
 
 CONFIG_NAME = "book.toml"
 
@@ -185,15 +185,26 @@ class _Config:
         value = data[key]
         if not isinstance(value, str):
             raise self.error(f"{where}`{key}` must be a string, got {_kind(value)}", key, table)
+        self.xml_safe(value, key, table)
         value = " ".join(value.split())
         if required and not value:
             raise self.error(f"{where}`{key}` is empty", key, table)
         return value
 
+    def xml_safe(self, value: str, key: str, table: str = "") -> None:
+        bad = find_not_xml(value)
+        if bad is not None:
+            where = f"[{table.split('.')[0]}] " if table else ""
+            raise self.error(f"{where}`{key}` holds control character U+{ord(bad):04X}, "
+                             f"which cannot appear in a book", key, table,
+                             hint="remove the escape")
+
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self.error(f"`{key}` must be a list of strings", key)
+        for item in value:
+            self.xml_safe(item, key)
         return tuple(" ".join(item.split()) for item in value if item.strip())
 
     # -- the book ---------------------------------------------------------------------
@@ -303,6 +314,7 @@ class _Config:
                                  hint="labels are " + ", ".join(sorted(LABEL_KEYS)))
             if not isinstance(value, str) or not value.strip():
                 raise self.error(f"[labels] `{key}` must be a non-empty string", key, "labels")
+            self.xml_safe(value, key, "labels")
         return {key: " ".join(value.split()) for key, value in data.items()}
 
     def cover(self) -> Path | None:
@@ -531,6 +543,10 @@ def _front_matter_value(value: str, path: Path, line: int) -> str:
             raise BookError("unterminated or invalid \"quoted\" value", path, line) from None
         if not isinstance(parsed, str):
             raise BookError("invalid quoted value", path, line)
+        bad = find_not_xml(parsed)
+        if bad is not None:
+            raise BookError(f"control character U+{ord(bad):04X} cannot appear in a book",
+                            path, line, hint="remove the escape")
         return parsed
     if value.startswith("'"):
         if len(value) < 2 or not value.endswith("'"):
@@ -545,5 +561,4 @@ def _chapter_warnings(chapter: Chapter) -> list[BookWarning]:
     return []
 
 
-__all__ = ["load", "read_chapter", "parse_trim", "parse_length", "slugify", "DIVISIONS",
-           "line_and_column"]
+__all__ = ["load", "read_chapter", "parse_trim", "parse_length", "slugify", "DIVISIONS"]

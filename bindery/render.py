@@ -44,6 +44,7 @@ class Pages:
     print_html: str
     print_base_url: str           # chapters' relative image paths resolve against it
     print_contents: bool          # the print edition has a contents page
+    print_stylesheets: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) 
                          for name in ("common.css", "epub.css"))
     return Pages(documents=tuple(documents), epub_stylesheet=epub_css, print_html=print_html,
                  print_base_url=(book.root.resolve() / "text").as_uri() + "/",
-                 print_contents=contents)
+                 print_contents=contents, print_stylesheets=tuple(stylesheets))
 
 
 def render_nav(book: Book, sandbox: Sandbox, toc: list[NavEntry], landmarks: list[NavEntry],

@@ -45,6 +45,12 @@ def read_text(path: Path, what: str = "file") -> str:
     return text
 
 
+def find_not_xml(text: str) -> str | None:
+    """The first character of ``text`` that no XML document may contain, if any."""
+    match = _NOT_XML.search(text)
+    return match.group() if match else None
+
+
 def check_xml_characters(text: str, path: Path | None, first_line: int = 1) -> None:
     """Raise a BookError at the first character that no XML document may contain."""
     match = _NOT_XML.search(text)
