@@ -44,6 +44,7 @@ class Inputs:
     common: dict[str, str]
     epub: dict[str, str]
     booklet: dict[str, str]
+    notes: dict[str, str]       # what only the warnings depend on: the chapter files present
 
     def of(self, fmt: str) -> dict[str, str]:
         extra = {"epub": self.epub, "booklet": self.booklet}.get(fmt, {})
@@ -120,7 +121,10 @@ def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
                                                 default=str).encode()),
         "options": json.dumps(booklet_options, sort_keys=True),
     }
-    return Inputs(common=common, epub=epub, booklet=booklet)
+    folders = sorted({(book_dir / name).parent for name in chapters})
+    notes = {"chapter files": sha256("\n".join(
+        sorted(str(path) for folder in folders for path in folder.glob("*.md"))).encode())}
+    return Inputs(common=common, epub=epub, booklet=booklet, notes=notes)
 
 
 @dataclass
@@ -132,6 +136,7 @@ class Manifest:
     page_starts: list[list[Any]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, out_dir: Path) -> "Manifest | None":
@@ -143,13 +148,14 @@ class Manifest:
             return None
         return cls(outputs=data.get("outputs", {}), common=data.get("common", {}),
                    page_starts=data.get("page_starts", []), images=data.get("images", []),
-                   warnings=data.get("warnings", []))
+                   warnings=data.get("warnings", []), notes=data.get("notes", {}))
 
     def serialise(self) -> bytes:
         return json.dumps({"format": FORMAT_VERSION, "bindery": __version__,
                            "outputs": self.outputs, "common": self.common,
                            "page_starts": self.page_starts, "images": self.images,
-                           "warnings": self.warnings}, indent=1, sort_keys=True).encode()
+                           "warnings": self.warnings, "notes": self.notes},
+                          indent=1, sort_keys=True).encode()
 
     def fresh(self, fmt: str, inputs: Inputs, out_dir: Path) -> bool:
         """Whether the output ``fmt`` on disk was made from exactly these inputs."""

@@ -27,7 +27,7 @@ from .cover import Cover
 from .errors import BookWarning
 from .fetch import Sandbox
 from .model import Book
-from .pagemap import PageStart, insert_marker
+from .pagemap import PageStart, insert_markers
 from .render import EPUB_STYLESHEET, Document, NavEntry, Pages, render_nav
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -65,8 +65,7 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
     page_list = [NavEntry(href=f"{names[owner[start.block_id]]}#page-{start.number}",
                           title=str(start.number)) for start in placed]
     trees["nav"] = _parse(render_nav(book, sandbox, toc, landmarks, page_list))
-    for start in placed:
-        _place_marker(trees[owner[start.block_id]], start)
+    _place_markers(trees, owner, placed)
     _link_across_documents(pages.documents, trees, owner)
     documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
     data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified, cover,
@@ -86,13 +85,17 @@ def _serialise(tree) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + DOCTYPE.encode() + b"\n" + body
 
 
-def _place_marker(tree, start: PageStart) -> None:
-    """The page-break marker of printed page ``start.number``, before its first word."""
-    block = tree.xpath("//*[@id=$id]", id=start.block_id)[0]
-    marker = etree.Element(f"{{{XHTML}}}span", {
-        f"{{{EPUB_NS}}}type": "pagebreak", "role": "doc-pagebreak",
-        "id": f"page-{start.number}", "aria-label": str(start.number)})
-    insert_marker(block, start.offset, marker)
+def _place_markers(trees, owner, starts: list[PageStart]) -> None:
+    """The page-break marker of each printed page, before its first word."""
+    by_block: dict[str, list[PageStart]] = {}
+    for start in starts:
+        by_block.setdefault(start.block_id, []).append(start)
+    for block_id, found in by_block.items():
+        block = trees[owner[block_id]].xpath("//*[@id=$id]", id=block_id)[0]
+        insert_markers(block, [(start.offset, etree.Element(f"{{{XHTML}}}span", {
+            f"{{{EPUB_NS}}}type": "pagebreak", "role": "doc-pagebreak",
+            "id": f"page-{start.number}", "aria-label": str(start.number)}))
+            for start in found])
 
 
 def _link_across_documents(documents, trees, owner) -> None:

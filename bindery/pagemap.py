@@ -9,6 +9,7 @@ EPUB stage places a page-break marker at that offset, before the word the page b
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -142,43 +143,53 @@ def _text_boxes(page) -> Iterator[tuple[str, str]]:
 
 # -- into the EPUB's documents ------------------------------------------------------------
 
-def insert_marker(block, offset: int, marker) -> None:
-    """Put ``marker`` (an lxml element without tail) into ``block`` at text ``offset``.
+def insert_markers(block, markers: list[tuple[int, object]]) -> None:
+    """Put each ``(offset, marker)`` into ``block``: markers are lxml elements without text.
 
-    At the start of a block the marker goes just before it, so that it does not become part
-    of a heading's name; where that is not allowed (a list item), just inside it.
+    A marker at the start of the block goes just before it, so that it does not become part
+    of a heading's name; where that is not allowed (a list item), just inside it. A long
+    paragraph can hold hundreds of page starts: its text is measured once, and the markers
+    are placed from the last to the first, so that placing one moves none of the others.
     """
-    parent = block.getparent()
-    at_start = not block_text(block)[:offset].strip()
-    if at_start and parent is not None and local_name(parent) == "nav":
-        block, parent = parent, parent.getparent()   # a nav holds a heading and a list only
-    if at_start and parent is not None and local_name(parent) not in _NO_PHRASING:
-        marker.tail = None
-        block.addprevious(marker)
-        return
     pieces = list(segments(block))
     raw = "".join(text for _, _, text in pieces)
-    index = _raw_index(raw, offset)
-    for element, where, text in pieces:
-        if index < len(text) or (element, where) == pieces[-1][:2]:
-            _split_at(element, where, min(index, len(text)), marker)
-            return
-        index -= len(text)
-    block.insert(0, marker)    # a block without text of its own
+    collapsed = _SPACE.sub(" ", raw)
+    starts, position = [], 0
+    for _, _, text in pieces:
+        starts.append(position)
+        position += len(text)
+    to_raw = _collapsed_to_raw(raw)
+    for offset, marker in sorted(markers, key=lambda item: item[0], reverse=True):
+        parent = block.getparent()
+        if not collapsed[:offset].strip() and parent is not None:
+            target = parent if local_name(parent) == "nav" else block  # a nav: heading, list
+            if local_name(target.getparent()) not in _NO_PHRASING:
+                marker.tail = None
+                target.addprevious(marker)
+                continue
+        if not pieces:
+            block.insert(0, marker)               # a block without text of its own
+            continue
+        index = to_raw(offset)
+        piece = max(0, bisect.bisect_right(starts, index) - 1)
+        element, where, text = pieces[piece]
+        _split_at(element, where, min(index - starts[piece], len(text)), marker)
 
 
-def _raw_index(raw: str, offset: int) -> int:
-    """The index in ``raw`` of the character at ``offset`` once whitespace is collapsed."""
-    collapsed = 0
-    i = 0
-    while i < len(raw) and collapsed < offset:
-        if raw[i] in " \t\n\r\f":
-            while i < len(raw) and raw[i] in " \t\n\r\f":
-                i += 1
-        else:
-            i += 1
-        collapsed += 1
-    return i
+def _collapsed_to_raw(raw: str):
+    """A function from an offset in the collapsed text to the index in ``raw``."""
+    marks = []          # (collapsed offset just after a whitespace run, raw chars dropped)
+    dropped = 0
+    for match in _SPACE.finditer(raw):
+        after = match.start() - dropped + 1
+        dropped += len(match.group()) - 1
+        marks.append((after, dropped))
+
+    def to_raw(offset: int) -> int:
+        position = bisect.bisect_right(marks, (offset, float("inf"))) - 1
+        return offset + (marks[position][1] if position >= 0 else 0)
+
+    return to_raw
 
 
 def _split_at(element, where: str, index: int, marker) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,6 +118,13 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
         else:
             stale = [fmt for fmt in formats if not manifest.fresh(fmt, inputs, out_dir)]
         report = BuildReport()
+        if not stale and manifest.notes != inputs.notes:
+            # No output is stale, but what the warnings depend on changed: read the book
+            # again (no layout, no output) to know them.
+            from .load import load
+            manifest.warnings = [str(warning) for warning in load(book_dir).warnings]
+            manifest.notes = dict(inputs.notes)
+            write_atomically(out_dir / MANIFEST, manifest.serialise())
         if not stale:                                 # nothing to do, nothing imported
             report.warnings.extend(manifest.warnings)
             if strict and manifest.warnings:
@@ -175,6 +183,8 @@ def _build(book_dir: Path, out_dir: Path, formats, stale, strict, booklet, input
         new.page_starts = [list(dataclasses.astuple(start)) for start in starts]
     new.images = sorted(image.href for image in book.images)
     new.warnings = [str(warning) for warning in report.warnings]
+    if inputs is not None:
+        new.notes = dict(inputs.notes)
     changed = {fmt: manifest.changed(fmt, inputs) if manifest and inputs else []
                for fmt in formats}
     for fmt in formats:
@@ -290,7 +300,6 @@ class _Threaded:
     second process is forked."""
 
     def __init__(self, work: Callable[[], Any]):
-        import threading
         self._outcome: list = []
 
         def run() -> None:
@@ -318,7 +327,8 @@ class _Forked:
         import multiprocessing
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(work, send), daemon=True)
+        self._process = context.Process(target=_child, args=(work, send, self._receive),
+                                        daemon=True)
         self._process.start()
         send.close()
 
@@ -338,7 +348,11 @@ class _Forked:
         return value
 
 
-def _child(work, send) -> None:
+def _child(work, send, receive) -> None:
+    # The reading end belongs to the parent: if the parent dies, sending must fail at once
+    # rather than fill the pipe and wait forever. And the child dies with its parent.
+    receive.close()
+    _die_with_parent()
     try:
         send.send(("ok", work()))
     except BookError as error:
@@ -348,6 +362,18 @@ def _child(work, send) -> None:
         send.send(("error", f"{type(error).__name__}: {error}"))
     finally:
         send.close()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (a killed build leaves none)."""
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass          # not Linux: the child ends when it finds the pipe closed
 
 
 def _start(work: Callable[[], Any], parallel: bool):
@@ -377,15 +403,39 @@ class _Clock:
 @contextmanager
 def build_lock(out_dir: Path, progress: Progress = Progress()) -> Iterator[None]:
     """Hold the output folder's lock: one build at a time writes there. A second build
-    says that it waits, and waits."""
+    says that it waits, and waits.
+
+    A POSIX record lock (``lockf``), not ``flock``: it belongs to this process only, so a
+    forked helper does not hold it, and it goes when the process dies, even by SIGKILL.
+    Builds in threads of one process wait on a thread lock first.
+    """
+    key = str(out_dir.resolve())
+    with _THREAD_LOCKS_GUARD:
+        thread_lock = _THREAD_LOCKS.setdefault(key, threading.Lock())
+    if not thread_lock.acquire(blocking=False):
+        progress.waiting(f"another build is writing to {out_dir} (this process); waiting")
+        thread_lock.acquire()
+    try:
+        with _process_lock(out_dir, progress):
+            yield
+    finally:
+        thread_lock.release()
+
+
+_THREAD_LOCKS: dict[str, Any] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def _process_lock(out_dir: Path, progress: Progress) -> Iterator[None]:
     with open(out_dir / LOCK, "a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             progress.waiting(f"another build is writing to {out_dir} ({holder}); waiting")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.lockf(handle, fcntl.LOCK_EX)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
@@ -393,7 +443,7 @@ def build_lock(out_dir: Path, progress: Progress = Progress()) -> Iterator[None]
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.lockf(handle, fcntl.LOCK_UN)
 
 
 def remove_stray_files(out_dir: Path) -> None:
