@@ -216,11 +216,19 @@ def _finish_press(document, pdf, book: Book) -> None:
         colour_spaces = objects[_ref(resources["ColorSpace"])]
         colour_spaces["DefaultRGB"] = pydyf.Array(("/ICCBased", srgb.reference))
         break   # WeasyPrint shares one resource dictionary between all pages
+    profile = document.color_profiles.get("device-cmyk")
+    description = profile.name if profile is not None else ""
     for intent in pdf.catalog.get("OutputIntents", ()):
-        intent["OutputConditionIdentifier"] = pydyf.String("FOGRA39")
-        intent["RegistryName"] = pydyf.String("http://www.color.org")
-        intent["OutputCondition"] = pydyf.String(
-            "Offset printing, coated paper (ISO 12647-2:2004/Amd 1)")
+        if "FOGRA39" in description:
+            # A registered printing condition: name it as the ICC registry does.
+            intent["OutputConditionIdentifier"] = pydyf.String("FOGRA39")
+            intent["RegistryName"] = pydyf.String("http://www.color.org")
+            intent["OutputCondition"] = pydyf.String(
+                "Offset printing, coated paper (ISO 12647-2:2004/Amd 1)")
+        else:
+            # A book's own profile: the condition is whatever its profile describes.
+            intent["OutputConditionIdentifier"] = pydyf.String("Custom")
+            intent["Info"] = pydyf.String(description or "Custom CMYK printing condition")
     # WeasyPrint draws the XMP document id at random; make it a function of the book.
     document_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{book.identifier}#press")
     metadata = objects[_ref(pdf.catalog["Metadata"])]

@@ -32,6 +32,8 @@ _RULES_ALL = [
                 r"(?=[\w\d])"), r"\1." + NBSP),
     # Designations such as "F 15", "B 52", "Type 2": a code letter kept with its number.
     (re.compile(r"\b([A-Z]{1,2}) (?=\d+\b)"), r"\1" + NBSP),
+    # A short number that ends a clause ("page 12.", "Paragraphe 4,") never starts a line.
+    (re.compile(r"(?<=\w) (?=\d{1,4}(?:[.,;:!?)\]]|$))"), NBSP),
     # A spaced hyphen used as a dash becomes a spaced en dash.
     (re.compile(r"(?<=\w) - (?=\w)"), " – "),
     # The word before a spaced dash stays with it; the dash does not open a line.
