@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .errors import BookError
 from .model import FORMATS
+
+if TYPE_CHECKING:
+    from .pipeline import BookletOverrides
 
 
 class _Group(click.Group):

@@ -101,9 +101,10 @@ def w3c_date(date: datetime) -> str:
 def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
           strict: bool = False, booklet: BookletOverrides = BookletOverrides(),
           force: bool = False, parallel: bool = True,
-          progress: Progress = Progress()) -> BuildReport:
+          progress: Progress | None = None) -> BuildReport:
     """Build the stale ``formats`` of the book in ``book_dir`` into ``out_dir``."""
     started = time.perf_counter()
+    progress = progress or Progress()
     book_dir, out_dir = Path(book_dir), Path(out_dir)
     if not book_dir.is_dir():
         raise BookError("no such book folder" if not book_dir.exists() else "not a folder",
@@ -401,7 +402,7 @@ class _Clock:
 # -- the output folder --------------------------------------------------------------------
 
 @contextmanager
-def build_lock(out_dir: Path, progress: Progress = Progress()) -> Iterator[None]:
+def build_lock(out_dir: Path, progress: Progress | None = None) -> Iterator[None]:
     """Hold the output folder's lock: one build at a time writes there. A second build
     says that it waits, and waits.
 
@@ -409,6 +410,7 @@ def build_lock(out_dir: Path, progress: Progress = Progress()) -> Iterator[None]
     forked helper does not hold it, and it goes when the process dies, even by SIGKILL.
     Builds in threads of one process wait on a thread lock first.
     """
+    progress = progress or Progress()
     key = str(out_dir.resolve())
     with _THREAD_LOCKS_GUARD:
         thread_lock = _THREAD_LOCKS.setdefault(key, threading.Lock())

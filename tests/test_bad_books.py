@@ -11,7 +11,7 @@ import os
 import random
 import shutil
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -82,7 +82,7 @@ def _words(count: int, seed: int = 7) -> str:
     rng = random.Random(seed)
     vocabulary = "le la les un une des livre page mot texte ligne encre papier".split()
     paragraphs, words = [], []
-    for index in range(count):
+    for _ in range(count):
         words.append(rng.choice(vocabulary))
         if len(words) == 120:
             paragraphs.append(" ".join(words) + ".")

@@ -17,6 +17,7 @@ from bindery import layout as layout_module
 from bindery import pipeline
 from bindery.check import Epub
 from bindery.cli import main
+from bindery.errors import BookError
 
 from conftest import build_book
 from helpers import EPOCH, ROOT, TINY, copy_book, source_date_epoch
@@ -146,7 +147,7 @@ def test_a_failed_build_leaves_manifest_and_outputs_as_they_were(book):
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".bindery.lock"}
     chapter = book / "chapitres" / "deux.md"
     chapter.write_text("---\ntitle: Deux\n---\n\n![](../images/none.png)\n", "utf-8")
-    with pytest.raises(Exception):
+    with pytest.raises(BookError, match="has no alt text"):
         rebuild(book)
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".bindery.lock"}
     assert after == before

@@ -69,8 +69,8 @@ def test_bad_trim_in_print_table_points_at_its_line(tmp_path):
     book = _with_config(tmp_path, lambda text: text.replace('trim = "A6"', 'trim = "A99"'))
     with pytest.raises(BookError) as raised:
         load(book)
-    line = next(i for i, l in enumerate((book / "book.toml").read_text().split("\n"), 1)
-                if l.startswith("trim"))
+    line = next(number for number, text in enumerate(
+        (book / "book.toml").read_text().split("\n"), 1) if text.startswith("trim"))
     assert f"book.toml:{line}:" in str(raised.value)
 
 

@@ -251,24 +251,20 @@ def test_no_widows_or_orphans(tmp_path):
     book = convert(load(long_book(tmp_path / "book")))
     sandbox = Sandbox(book.root.resolve())
     layout = lay_out(book, render(book, sandbox, "2020-01-01T00:00:00Z"), sandbox)
-    seen: dict[str, int] = {}
-    lines_on_page: list[dict[str, int]] = []
-    for page in layout.document.pages:
-        counts: dict[str, int] = {}
+    def lines(box, counts: dict[str, int]) -> dict[str, int]:
+        """Line boxes per paragraph id on one page."""
+        if isinstance(box, boxes.MarginBox):
+            return counts
+        if isinstance(box, boxes.LineBox):
+            element_id = box.element.get("id") if box.element is not None else None
+            if element_id and box.element_tag == "p":
+                counts[element_id] = counts.get(element_id, 0) + 1
+            return counts
+        for child in getattr(box, "children", ()):
+            lines(child, counts)
+        return counts
 
-        def walk(box):
-            if isinstance(box, boxes.MarginBox):
-                return
-            if isinstance(box, boxes.LineBox):
-                element_id = box.element.get("id") if box.element is not None else None
-                if element_id and box.element_tag == "p":
-                    counts[element_id] = counts.get(element_id, 0) + 1
-                return
-            for child in getattr(box, "children", ()):
-                walk(child)
-
-        walk(page._page_box)
-        lines_on_page.append(counts)
+    lines_on_page = [lines(page._page_box, {}) for page in layout.document.pages]
     totals: dict[str, int] = {}
     for counts in lines_on_page:
         for element_id, count in counts.items():
@@ -280,7 +276,6 @@ def test_no_widows_or_orphans(tmp_path):
                 assert count >= 2, (element_id, count)
                 checked += 1
     assert checked >= 2                               # the long book does split paragraphs
-    del seen
 
 
 def test_print_contents_page_gives_the_right_page_numbers(tiny_book):
@@ -338,23 +333,18 @@ def _blocks_per_page(book_dir):
     book = convert(load(book_dir))
     sandbox = Sandbox(book.root.resolve())
     layout = lay_out(book, render(book, sandbox, "2020-01-01T00:00:00Z"), sandbox)
-    pages = []
-    for page in layout.document.pages:
-        found = []
+    def blocks(box, found: list) -> list:
+        if isinstance(box, boxes.MarginBox):
+            return found
+        if isinstance(box, boxes.BlockBox) and box.element_tag in (
+                "p", "h1", "h2", "h3", "figure", "li", "blockquote"):
+            found.append((box.element_tag, box.element.get("id")))
+            return found
+        for child in getattr(box, "children", ()):
+            blocks(child, found)
+        return found
 
-        def walk(box):
-            if isinstance(box, boxes.MarginBox):
-                return
-            if isinstance(box, boxes.BlockBox) and box.element_tag in (
-                    "p", "h1", "h2", "h3", "figure", "li", "blockquote"):
-                found.append((box.element_tag, box.element.get("id")))
-                return
-            for child in getattr(box, "children", ()):
-                walk(child)
-
-        walk(page._page_box)
-        pages.append(found)
-    return pages
+    return [blocks(page._page_box, []) for page in layout.document.pages]
 
 
 def test_no_heading_is_left_alone_at_the_foot_of_a_page(tmp_path):
