@@ -222,8 +222,13 @@ def scale(runs: int, work: Path, sizes: list[int], words: int) -> list[dict]:
         book = generate(work / f"scale-{chapters}", chapters, words)
         html, base = work / f"scale-{chapters}.html", work / f"scale-{chapters}.base"
         run([PYTHON, "-c", BARE_WEASYPRINT, str(book), str(html), str(base)])
-        epub, epub_mem, pdf, pdf_mem, bare, bare_plain = [], [], [], [], [], []
+        flat = generate(work / f"scale-{chapters}-flat", chapters, words)
+        with open(flat / "book.toml", "a", encoding="utf-8") as config:
+            config.write("\n[epub]\npage_list = false\n")
+        epub, epub_mem, pdf, pdf_mem, bare, bare_plain, plain = [], [], [], [], [], [], []
         for index in range(runs):
+            plain.append(run(bindery(str(flat), "--out", str(work / f"flat-{chapters}-{index}"),
+                                     "--format", "epub", "--quiet"))[0])
             out = work / f"scale-{chapters}-out-{index}"
             seconds, memory = run(bindery(str(book), "--out", str(out), "--format", "epub",
                                           "--quiet"), memory=True)
@@ -241,6 +246,7 @@ def scale(runs: int, work: Path, sizes: list[int], words: int) -> list[dict]:
         pages = len(PdfReader(next((work / f"scale-{chapters}-out-0").glob("*.pdf"))).pages)
         rows.append({"chapters": chapters, "words": chapters * words, "pages": pages,
                      "epub": summary(epub), "epub_peak_mib": max(epub_mem) / 1024,
+                     "epub_no_page_list": summary(plain),
                      "pdf": summary(pdf), "pdf_peak_mib": max(pdf_mem) / 1024,
                      "weasyprint_ua": summary(bare), "weasyprint_plain": summary(bare_plain)})
     return rows
@@ -283,13 +289,15 @@ def table(results: dict) -> str:
     ]
     if results.get("scale"):
         lines += ["", "Generated books (deterministic, not committed):", "",
-                  "| Chapters | Words | Pages | EPUB | EPUB peak | PDF | PDF peak | "
+                  "| Chapters | Words | Pages | EPUB with page list | EPUB without "
+                  "(`page_list = false`) | EPUB peak | PDF | PDF peak | "
                   "WeasyPrint alone, PDF/UA | Overhead | WeasyPrint alone, plain |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for row in results["scale"]:
             overhead = row["pdf"]["median"] / row["weasyprint_ua"]["median"] - 1
             lines.append(
                 f"| {row['chapters']} | {row['words']:,} | {row['pages']} | {fmt(row['epub'])} "
+                f"| {fmt(row['epub_no_page_list'])} "
                 f"| {row['epub_peak_mib']:.0f} MiB | {fmt(row['pdf'])} | "
                 f"{row['pdf_peak_mib']:.0f} MiB | {fmt(row['weasyprint_ua'])} | "
                 f"{overhead:+.1%} | {fmt(row['weasyprint_plain'])} |")

@@ -45,6 +45,7 @@ class Inputs:
     epub: dict[str, str]
     booklet: dict[str, str]
     notes: dict[str, str]       # what only the warnings depend on: the chapter files present
+    epub_page_list: bool = True  # the EPUB needs the print layout for its page list
 
     def of(self, fmt: str) -> dict[str, str]:
         extra = {"epub": self.epub, "booklet": self.booklet}.get(fmt, {})
@@ -83,7 +84,8 @@ def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
     if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
         return None
     common: dict[str, str] = {
-        "book.toml": sha256(json.dumps({k: v for k, v in data.items() if k != "booklet"},
+        "book.toml": sha256(json.dumps({k: v for k, v in data.items()
+                                        if k not in ("booklet", "epub")},
                                        sort_keys=True, default=str).encode()),
         "bindery": _code_fingerprint(),
         "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
@@ -98,7 +100,9 @@ def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
                   for path in (book_dir / "images").rglob("*") if path.is_file())
     for name in sorted(images):
         common[f"book/{name}"] = file_hash(book_dir / name) or ""
-    epub: dict[str, str] = {}
+    epub_settings = data.get("epub") if isinstance(data.get("epub"), dict) else {}
+    epub: dict[str, str] = {"book.toml[epub]": sha256(json.dumps(
+        data.get("epub"), sort_keys=True, default=str).encode())}
     cover = data.get("cover")
     if isinstance(cover, str):
         epub[f"book/{cover}"] = file_hash(book_dir / cover) or ""
@@ -124,7 +128,8 @@ def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
     folders = sorted({(book_dir / name).parent for name in chapters})
     notes = {"chapter files": sha256("\n".join(
         sorted(str(path) for folder in folders for path in folder.glob("*.md"))).encode())}
-    return Inputs(common=common, epub=epub, booklet=booklet, notes=notes)
+    return Inputs(common=common, epub=epub, booklet=booklet, notes=notes,
+                  epub_page_list=epub_settings.get("page_list", True) is not False)
 
 
 @dataclass

@@ -11,8 +11,8 @@ from typing import Any
 
 from .errors import BookError, BookWarning
 from .labels import KEYS as LABEL_KEYS, labels_for
-from .model import (Author, Book, BookletSettings, Chapter, Division, PrintSettings,
-                    Trim)
+from .model import (Author, Book, BookletSettings, Chapter, Division, EpubSettings,
+                    PrintSettings, Trim)
 from .text import find_not_xml, read_text
 
 CONFIG_NAME = "book.toml"
@@ -69,10 +69,11 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KNOWN_KEYS = {
     "": {"title", "subtitle", "author", "authors", "language", "identifier", "slug",
          "description", "rights", "publisher", "subjects", "credits", "chapters", "cover",
-         "labels", "print", "booklet"},
+         "labels", "print", "booklet", "epub"},
     "authors": {"name", "file_as", "role"},
     "print": {"trim", "bleed", "toc"},
     "booklet": {"sheet", "flip", "sheets_per_signature", "creep"},
+    "epub": {"page_list"},
 }
 
 _FRONT_MATTER_KEYS = {"title", "role", "id"}
@@ -233,6 +234,7 @@ class _Config:
             chapters=chapters,
             print=self.print_settings(),
             booklet=self.booklet_settings(),
+            epub=self.epub_settings(),
             cover=self.cover(),
             labels=labels_for(language, self.labels()),
             warnings=tuple(self.warnings) + tuple(
@@ -413,6 +415,13 @@ class _Config:
                              f"got `{data.get('creep')}`", "creep", "booklet")
         return BookletSettings(sheet=sheet, flip=flip, sheets_per_signature=sheets,
                                creep_mm=creep)
+
+    def epub_settings(self) -> EpubSettings:
+        data = self.table("epub")
+        page_list = data.get("page_list", True)
+        if not isinstance(page_list, bool):
+            raise self.error("[epub] `page_list` must be true or false", "page_list", "epub")
+        return EpubSettings(page_list=page_list)
 
     def table(self, name: str) -> dict:
         data = self.data.get(name, {})

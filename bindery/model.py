@@ -89,6 +89,11 @@ class BookletSettings:
 
 
 @dataclass(frozen=True)
+class EpubSettings:
+    page_list: bool = True       # carry the print edition's page numbers (needs its layout)
+
+
+@dataclass(frozen=True)
 class Book:
     root: Path                   # the book folder
     config: Path                 # its book.toml
@@ -106,6 +111,7 @@ class Book:
     chapters: tuple[Chapter, ...]
     print: PrintSettings
     booklet: BookletSettings
+    epub: EpubSettings = EpubSettings()
     cover: Path | None = None    # a cover image supplied by the user
     labels: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     warnings: tuple[BookWarning, ...] = field(default=(), compare=False)

@@ -214,11 +214,14 @@ def stale_layout(stale, inputs: Inputs | None, manifest: Manifest | None,
                  out_dir: Path) -> bool:
     """Whether the stale outputs need the book laid out again.
 
-    The PDFs always do. The EPUB needs only the page map and the booklet only the reading
-    PDF: when the sources the layout depends on are unchanged, the last build's serve.
+    The PDFs always do. The EPUB needs only the page map (none when book.toml turns its
+    page list off) and the booklet only the reading PDF: when the sources the layout depends
+    on are unchanged, the last build's serve.
     """
     if "pdf" in stale or "press" in stale:
         return True
+    if inputs is not None and not inputs.epub_page_list and set(stale) == {"epub"}:
+        return False
     if inputs is None or manifest is None or not manifest.layout_reusable(inputs):
         return True
     if "booklet" in stale:
@@ -237,7 +240,7 @@ def _make(book: Book, pages, cover, drawing, sandbox, date: datetime, stale, reu
     made: dict[str, Any] = {}
     reading = press = None
     if reusable:
-        starts = tuple(PageStart(*item) for item in manifest.page_starts)
+        starts = tuple(PageStart(*item) for item in manifest.page_starts) if manifest else ()
         if "booklet" in stale:
             reading = (out_dir / manifest.outputs["pdf"]["file"]).read_bytes()
     else:
@@ -278,8 +281,9 @@ def _booklet_and_epub(book, pages, cover, drawing, sandbox, date, stale, starts,
             reading, book.print.trim, book.booklet, book.title, date))
     if "epub" in stale:
         from .epub import make_epub
+        page_list = starts if book.epub.page_list else ()
         output, seconds = clock.timed("epub", lambda: make_epub(
-            book, pages, sandbox, date, starts, cover, drawing.result()))
+            book, pages, sandbox, date, page_list, cover, drawing.result()))
         report.warnings.extend(output.warnings)
         made["epub"] = (output.data, seconds)
     return made

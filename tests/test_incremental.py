@@ -252,3 +252,21 @@ def test_watch_rebuilds_after_edits_and_survives_errors(book):
     assert "book.toml:1:9: invalid TOML" in stderr or "book.toml" in stderr
     assert stderr.count("error:") == 1
     assert "Traceback" not in stderr
+
+
+def test_an_epub_without_page_list_needs_no_layout(book, epubcheck):
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8") + "\n[epub]\npage_list = false\n", "utf-8")
+    out = book.parent / "out"
+    (out / ".bindery-manifest.json").unlink()              # as if never built
+    report = rebuild(book, formats=("epub",))
+    assert report.rebuilt == ["epub"] and not report.laid_out
+    epub = Epub.open(out / "petit-traite.epub")
+    assert epub.nav("page-list") == [] and epub.meta("pageBreakSource") == []
+    assert "printPageNumbers" not in epub.meta("schema:accessibilityFeature")
+    assert epubcheck(out / "petit-traite.epub")[0].clean
+    config.write_text(config.read_text("utf-8").replace("page_list = false",
+                                                        "page_list = true"), "utf-8")
+    report = rebuild(book, formats=("epub",))
+    assert report.rebuilt == ["epub"] and report.laid_out   # no layout to reuse: one now
+    assert Epub.open(out / "petit-traite.epub").nav("page-list")
