@@ -265,15 +265,17 @@ def _link(href: str, env: dict, token: Token) -> str:
         raise BookError(f"link `{href}` is not allowed: links go to http(s) or mailto "
                         f"addresses, or to other chapters", chapter.source,
                         _line(chapter, token))
-    if not parts.path:  # "#id" within the book
-        return href
-    target = (chapter.source.parent / unquote(parts.path)).resolve()
-    target_id = env["chapter_ids"].get(target)
-    if target_id is None:
+    if parts.path:
+        target = (chapter.source.parent / unquote(parts.path)).resolve()
+        target_id = env["chapter_ids"].get(target)
+    else:
+        target_id = parts.fragment          # "#chapter-id"
+    fragment = parts.fragment or target_id
+    if target_id not in env["chapter_ids"].values() or fragment != target_id:
         raise BookError(f"link `{href}` points to no chapter of this book", chapter.source,
                         _line(chapter, token),
                         hint="link to a chapter file such as other.md, or to a web address")
-    return f"#{parts.fragment or target_id}"
+    return f"#{target_id}"
 
 
 def _image(image: Token, env: dict, token: Token) -> None:

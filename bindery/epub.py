@@ -16,6 +16,7 @@ workarounds, each marked ``# ebooklib:`` below:
 from __future__ import annotations
 
 import io
+import posixpath
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,7 +67,7 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
                           title=str(start.number)) for start in placed]
     trees["nav"] = _parse(render_nav(book, sandbox, toc, landmarks, page_list))
     _place_markers(trees, owner, placed)
-    _link_across_documents(pages.documents, trees, owner)
+    _link_across_documents(names, trees, owner)
     documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
     data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified, cover,
                      cover_data, bool(page_list))
@@ -98,14 +99,15 @@ def _place_markers(trees, owner, starts: list[PageStart]) -> None:
             for start in found])
 
 
-def _link_across_documents(documents, trees, owner) -> None:
-    """``#id`` links to another document get that document's name."""
-    names = {document.id: document.name.rsplit("/", 1)[-1] for document in documents}
+def _link_across_documents(names: dict[str, str], trees, owner) -> None:
+    """``#id`` links to another document get that document's path, relative to theirs."""
     for doc_id, tree in trees.items():
+        folder = posixpath.dirname(names[doc_id])
         for link in tree.iter(f"{{{XHTML}}}a"):
             href = link.get("href", "")
-            if href.startswith("#") and owner.get(href[1:], doc_id) != doc_id:
-                link.set("href", f"{names[owner[href[1:]]]}{href}")
+            target = owner.get(href[1:], doc_id) if href.startswith("#") else doc_id
+            if target != doc_id:
+                link.set("href", posixpath.relpath(names[target], folder or ".") + href)
 
 
 def _toc(documents: tuple[Document, ...]) -> list[NavEntry]:

@@ -48,7 +48,7 @@ def watch(book_dir: Path, out_dir: Path, rebuild: Callable[[], object],
             fail(f"error: {error}")
             say("the last good outputs are unchanged; fix the file and save to rebuild")
 
-    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # we say what happens ourselves
     attempt()
     folders = [path for path in (book_dir, TEMPLATES, STYLES) if path.is_dir()]
     say("watching " + ", ".join(display_path(path) for path in folders)

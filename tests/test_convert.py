@@ -91,3 +91,16 @@ def test_nesting_too_deep_is_an_error_not_lost_text(tmp_path):
     with pytest.raises(BookError) as raised:
         _convert(tmp_path, "> " * 200 + "deep\n")
     assert "nest" in str(raised.value)
+
+
+@pytest.mark.parametrize("markdown", ["[x](#nowhere)", "[x](deux.md#nowhere)"])
+def test_links_to_anchors_that_do_not_exist_are_errors(tmp_path, markdown):
+    with pytest.raises(BookError) as raised:
+        _convert(tmp_path, markdown + "\n")
+    assert "points to no chapter" in str(raised.value)
+
+
+def test_links_to_chapters_by_file_or_by_id(tmp_path):
+    chapter, tree = _convert(tmp_path, "[a](deux.md) [b](#deux) [c](deux.md#deux)\n")
+    hrefs = [a.get("href") for a in tree.iter(f"{{{XHTML}}}a")]
+    assert hrefs == ["#deux", "#deux", "#deux"]
