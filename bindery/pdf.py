@@ -163,10 +163,11 @@ def _pagination_artifacts(pdf) -> None:
                and obj.number not in reachable]
     artifacts: dict[int, set[int]] = {}      # page object number -> MCIDs
     for orphan in orphans:
+        # Left in the file, unreferenced: marking a pydyf object free breaks the numbering
+        # of its compressed object stream.
         for kid in orphan.get("K", ()):
             if isinstance(kid, int):
                 artifacts.setdefault(_ref(orphan["Pg"]), set()).add(kid)
-        orphan.free = "f"
     page_numbers = [page.number for page in _pages(pdf)]
     for page in _pages(pdf):
         mcids = artifacts.get(page.number)
