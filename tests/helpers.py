@@ -34,6 +34,12 @@ def source_date_epoch(value: str | None):
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
+def output_contents(out: Path) -> dict[str, bytes]:
+    """Every file of an output folder but the lock: the outputs and the manifest."""
+    return {path.name: path.read_bytes() for path in out.iterdir()
+            if path.name != ".bindery.lock"}
+
+
 def copy_book(source: Path, target: Path) -> Path:
     """A private copy of a book folder that a test may change."""
     shutil.copytree(source, target, symlinks=True)

@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from bindery.check import Epub
 from bindery.cli import main
 
-from helpers import EPOCH, ROOT, TINY, copy_book
+from helpers import EPOCH, ROOT, TINY, copy_book, output_contents
 
 
 def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -268,10 +268,6 @@ def previous(tmp_path_factory):
     return build_book(TINY, root / "out", formats=("epub", "pdf")).out
 
 
-def _contents(out: Path) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in out.iterdir()
-            if path.name != ".bindery.lock"}
-
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_book(case: Case, tmp_path: Path, previous: Path, monkeypatch):
@@ -280,7 +276,7 @@ def test_bad_book(case: Case, tmp_path: Path, previous: Path, monkeypatch):
     book = copy_book(TINY, tmp_path / "book")
     out = tmp_path / "out"
     shutil.copytree(previous, out)
-    before = _contents(out)
+    before = output_contents(out)
     case.mutate(book)
     arguments = ["build", "book", "--out", "out", *case.args]
     for fmt in case.formats:
@@ -295,7 +291,7 @@ def test_bad_book(case: Case, tmp_path: Path, previous: Path, monkeypatch):
         assert len(errors) == 1, output
         assert case.message in errors[0], errors[0]
         assert case.where in errors[0], errors[0]
-        assert _contents(out) == before                 # nothing lost, manifest included
+        assert output_contents(out) == before                 # nothing lost, manifest included
         assert not list(out.glob(".*.tmp"))
     elif case.warning:
         warnings = [line for line in lines if line.startswith("warning: ")]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bindery.cli import main
 
-from helpers import EPOCH, ROOT, TINY, copy_book
+from helpers import EPOCH, ROOT, TINY, copy_book, output_contents
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def book_with_outputs(tmp_path, tiny_book):
     book = copy_book(TINY, tmp_path / "book")
     out = tmp_path / "dist"
     shutil.copytree(tiny_book.out, out)
-    before = _contents(out)
+    before = output_contents(out)
     assert ".bindery-manifest.json" in before
     return book, out, before
 
@@ -40,14 +40,9 @@ def _one_line_error(result) -> str:
     return errors[0]
 
 
-def _contents(out: Path) -> dict[str, bytes]:
-    """Every file of the output folder but the lock: the outputs and the manifest."""
-    return {path.name: path.read_bytes() for path in out.iterdir()
-            if path.name != ".bindery.lock"}
-
 
 def _unchanged(out: Path, before: dict[str, bytes]) -> None:
-    assert _contents(out) == before
+    assert output_contents(out) == before
 
 
 def test_build_prints_one_line_per_output(runner, tmp_path):

@@ -16,11 +16,8 @@ from bindery import pipeline
 from bindery.fetch import Sandbox
 
 from conftest import build_book
-from helpers import BOOK, EPOCH, ROOT, TINY, copy_book
+from helpers import BOOK, EPOCH, ROOT, TINY, copy_book, output_contents
 
-
-def _contents(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".bindery.lock"}
 
 
 def _big_book(target: Path) -> Path:
@@ -38,7 +35,7 @@ def test_a_build_killed_at_any_stage_leaves_the_old_outputs(tmp_path, moment):
     build stay byte for byte, and the next build leaves no temporary file behind."""
     out = tmp_path / "out"
     build_book(TINY, out)                                 # the last good outputs
-    before = _contents(out)
+    before = output_contents(out)
     book = _big_book(tmp_path / "book")
     process = subprocess.Popen(
         [sys.executable, "-m", "bindery", "build", str(book), "--out", str(out), "-v"],
@@ -53,7 +50,7 @@ def test_a_build_killed_at_any_stage_leaves_the_old_outputs(tmp_path, moment):
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    assert _contents(out) == before
+    assert output_contents(out) == before
     done = subprocess.run([sys.executable, "-m", "bindery", "build", str(TINY), "--out",
                            str(out), "--format", "epub"], cwd=ROOT, capture_output=True,
                           text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
