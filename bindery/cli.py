@@ -39,7 +39,13 @@ class _Group(click.Group):
             ctx.exit(70)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, epilog="""\b
+Examples:
+  bindery build                     build book/ into dist/, all four outputs
+  bindery watch                     rebuild after every edit
+  bindery check                     EPUBCheck, Ace and structure checks of dist/
+  bindery new my-book --title "T" --author "A"
+""")
 @click.version_option(__version__, prog_name="bindery")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 @click.pass_context
