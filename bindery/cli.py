@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
-from .errors import BookError
+from .errors import BookError, display_path
 from .model import FORMATS
 
 if TYPE_CHECKING:
@@ -153,10 +153,10 @@ class BuildRequest:
             for output in report.outputs:
                 if output.rebuilt:
                     why = f"  ({output.reason} changed)" if output.reason else ""
-                    click.echo(f"{output.format:8} {_display(output.path):40} "
+                    click.echo(f"{output.format:8} {display_path(output.path):40} "
                                f"{output.size / 1024:8.1f} KiB {output.seconds:6.2f} s{why}")
                 else:
-                    click.echo(f"{output.format:8} {_display(output.path):40} "
+                    click.echo(f"{output.format:8} {display_path(output.path):40} "
                                f"{'unchanged':>12}")
             rebuilt = len(report.rebuilt)
             pages = f", {report.pages} pages" if report.pages else ""
@@ -233,8 +233,8 @@ def new(folder: Path, title: str, author: str, language: str) -> None:
     from .scaffold import create
 
     for path in create(folder, title, author, language):
-        click.echo(f"created {_display(path)}")
-    click.echo(f"next: bindery build {_display(folder)} --out {_display(folder / 'dist')}")
+        click.echo(f"created {display_path(path)}")
+    click.echo(f"next: bindery build {display_path(folder)} --out {display_path(folder / 'dist')}")
 
 
 @main.command()
@@ -252,7 +252,7 @@ def clean(book_dir: Path, out_dir: Path) -> None:
     from .pipeline import build_lock, output_name
 
     if not out_dir.is_dir():
-        click.echo(f"nothing to remove: {_display(out_dir)} does not exist")
+        click.echo(f"nothing to remove: {display_path(out_dir)} does not exist")
         return
     names = set()
     manifest = Manifest.read(out_dir)
@@ -273,10 +273,10 @@ def clean(book_dir: Path, out_dir: Path) -> None:
                 removed.append(path)
         (out_dir / LOCK).unlink(missing_ok=True)
     for path in removed:
-        click.echo(f"removed {_display(path)}")
+        click.echo(f"removed {display_path(path)}")
     if not any(out_dir.iterdir()):
         out_dir.rmdir()
-        click.echo(f"removed {_display(out_dir)}/")
+        click.echo(f"removed {display_path(out_dir)}/")
 
 
 @main.command()
@@ -326,16 +326,12 @@ def check(files: tuple[Path, ...]) -> None:
         failed |= bool(problems)
         status = click.style("ok", fg="green") if not problems else click.style(
             "FAILED", fg="red")
-        click.echo(f"{_display(path)}: {summary}; structure {status}")
+        click.echo(f"{display_path(path)}: {summary}; structure {status}")
         for problem in problems:
             click.echo(f"  {problem}")
     if failed:
         sys.exit(1)
 
-
-def _display(path: Path) -> str:
-    from .errors import display_path
-    return display_path(path)
 
 
 if __name__ == "__main__":

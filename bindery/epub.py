@@ -42,7 +42,6 @@ NAV_NAME = "nav.xhtml"
 @dataclass(frozen=True)
 class EpubOutput:
     data: bytes
-    page_list: tuple[NavEntry, ...]
     warnings: tuple[BookWarning, ...]
 
 
@@ -71,7 +70,7 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
     documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
     data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified, cover,
                      cover_data, bool(page_list))
-    return EpubOutput(data=data, page_list=tuple(page_list), warnings=tuple(warnings))
+    return EpubOutput(data=data, warnings=tuple(warnings))
 
 
 # -- documents ------------------------------------------------------------------------

@@ -55,10 +55,6 @@ class BookError(Exception):
         return " ".join(text.split("\n"))
 
 
-class BuildBusy(BookError):
-    """Another build of the same book holds the lock."""
-
-
 @dataclass(frozen=True)
 class BookWarning:
     """Something the user should know that does not stop the build (unless ``--strict``)."""
@@ -71,6 +67,3 @@ class BookWarning:
     def __str__(self) -> str:
         where = _location(self.path, self.line, self.column)
         return f"{where}: {self.message}" if where else self.message
-
-    def as_error(self) -> BookError:
-        return BookError(self.message, self.path, self.line, self.column)

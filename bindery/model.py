@@ -68,10 +68,6 @@ class Trim:
     width_mm: float
     height_mm: float
 
-    @property
-    def css_size(self) -> str:
-        return f"{self.width_mm:g}mm {self.height_mm:g}mm"
-
 
 @dataclass(frozen=True)
 class PrintSettings:
