@@ -86,11 +86,7 @@ _RESERVED_IDS = {"cover", "titlepage", "colophon", "nav", "toc", "page", "landma
 def load(root: Path) -> Book:
     """Read the book in the folder ``root``; raise BookError at the first problem."""
     root = Path(root)
-    if not root.exists():
-        raise BookError("no such book folder", root,
-                        hint="give the folder that holds book.toml")
-    if not root.is_dir():
-        raise BookError("not a folder", root, hint="give the folder that holds book.toml")
+    check_book_folder(root)
     config = root / CONFIG_NAME
     if not config.is_file():
         raise BookError("book.toml not found", config,
@@ -104,6 +100,15 @@ def load(root: Path) -> Book:
     except tomllib.TOMLDecodeError as error:
         raise _toml_error(error, config) from None
     return _Config(root, config, text, data).book()
+
+
+def check_book_folder(root: Path) -> None:
+    """A BookError unless ``root`` is a folder (it is read before anything is written)."""
+    if not root.exists():
+        raise BookError("no such book folder", root,
+                        hint="give the folder that holds book.toml")
+    if not root.is_dir():
+        raise BookError("not a folder", root, hint="give the folder that holds book.toml")
 
 
 def _toml_error(error: tomllib.TOMLDecodeError, path: Path) -> BookError:

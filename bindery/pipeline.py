@@ -106,9 +106,8 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     started = time.perf_counter()
     progress = progress or Progress()
     book_dir, out_dir = Path(book_dir), Path(out_dir)
-    if not book_dir.is_dir():
-        raise BookError("no such book folder" if not book_dir.exists() else "not a folder",
-                        book_dir, hint="give the folder that holds book.toml")
+    from .load import check_book_folder
+    check_book_folder(book_dir)          # before the output folder is made
     out_dir.mkdir(parents=True, exist_ok=True)
     with build_lock(out_dir, progress):
         remove_stray_files(out_dir)
@@ -128,8 +127,7 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
             write_atomically(out_dir / MANIFEST, manifest.serialise())
         if not stale:                                 # nothing to do, nothing imported
             report.warnings.extend(manifest.warnings)
-            if strict and manifest.warnings:
-                raise BookError(f"{manifest.warnings[0]} (a warning, and --strict is on)")
+            _refuse_warnings(strict, report.warnings)
             for fmt in formats:
                 record = manifest.outputs[fmt]
                 path = out_dir / record["file"]
@@ -173,9 +171,7 @@ def _build(book_dir: Path, out_dir: Path, formats, stale, strict, booklet, input
 
     made, starts = _make(book, pages, cover, drawing, sandbox, date, stale, reusable,
                          manifest, out_dir, parallel, clock, report)
-    if strict and report.warnings:
-        first = report.warnings[0]
-        raise BookError(f"{first} (a warning, and --strict is on)")
+    _refuse_warnings(strict, report.warnings)
 
     # Every output is made: now write them, then the manifest that describes them.
     new = manifest or Manifest()
@@ -204,6 +200,12 @@ def _build(book_dir: Path, out_dir: Path, formats, stale, strict, booklet, input
         (out_dir / MANIFEST).unlink(missing_ok=True)   # sources unreadable by the cache
     else:
         write_atomically(out_dir / MANIFEST, new.serialise())
+
+
+def _refuse_warnings(strict: bool, warnings: list) -> None:
+    """With --strict, the first warning stops the build, before anything is written."""
+    if strict and warnings:
+        raise BookError(f"{warnings[0]} (a warning, and --strict is on)")
 
 
 def _import_weasyprint() -> None:

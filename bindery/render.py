@@ -7,6 +7,7 @@ file and line.
 
 from __future__ import annotations
 
+import functools
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,11 +66,29 @@ class _Loader(jinja2.BaseLoader):
         if path is None:
             raise jinja2.TemplateNotFound(template)
         source = read_text(path, "template")
-        mtime = path.stat().st_mtime
-        return source, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
+        stamp = _stamp(path)
+
+        def uptodate() -> bool:
+            # Still the file the lookup finds (a book may add an override), unchanged.
+            return self.sandbox.template(template) == path and _stamp(path) == stamp
+
+        return source, str(path), uptodate
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+@functools.lru_cache(maxsize=8)
 def environment(sandbox: Sandbox) -> jinja2.Environment:
+    """One environment per book folder, so each template is compiled once (the navigation
+    document is rendered twice per EPUB, and `watch` renders again and again); a changed
+    template, or a template a book adds to its own folder, is picked up: the loader tells
+    Jinja when a template is out of date."""
     env = SandboxedEnvironment(
         loader=_Loader(sandbox),
         autoescape=True,
