@@ -196,8 +196,8 @@ BARE_WEASYPRINT = r"""
 import sys, time
 from pathlib import Path
 from bindery.convert import convert
-from bindery.fetch import Sandbox
-from bindery.load import load
+from bindery.sandbox import Sandbox
+from bindery.source import load
 from bindery.render import render
 book = convert(load(Path(sys.argv[1])))
 sandbox = Sandbox(book.root.resolve())

@@ -1,20 +1,16 @@
-"""The ``bindery`` command: a thin click layer that chains the stages and reports."""
+"""The ``bindery`` command: parses the command line, calls the build or the checks, prints."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .errors import BookError, display_path
-from .model import FORMATS
-
-if TYPE_CHECKING:
-    from .pipeline import BookletOverrides
+from .builder.outputs import FORMATS
+from .source.units import parse_length, parse_sheet
 
 
 class _Group(click.Group):
@@ -39,6 +35,35 @@ class _Group(click.Group):
             ctx.exit(70)
 
 
+class Length(click.ParamType):
+    """A length such as 0.3mm, at most ``maximum_mm``; the value is in millimetres."""
+
+    name = "length"
+
+    def __init__(self, maximum_mm: float, example: str):
+        self.maximum_mm = maximum_mm
+        self.example = example
+
+    def convert(self, value, param, ctx) -> float:
+        if isinstance(value, float):
+            return value
+        length = parse_length(value)
+        if length is None or length > self.maximum_mm:
+            self.fail(f"`{value}` is not a small length such as {self.example}", param, ctx)
+        return length
+
+
+class Sheet(click.ParamType):
+    """A paper size for the booklet: A4, A3, letter, "420mm 297mm"..."""
+
+    name = "sheet"
+
+    def convert(self, value, param, ctx) -> str:
+        if parse_sheet(value) is None:
+            self.fail(f"unknown sheet size `{value}`", param, ctx)
+        return value
+
+
 @click.group(cls=_Group, epilog="""\b
 Examples:
   bindery build                     build book/ into dist/, all four outputs
@@ -55,30 +80,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-class _Printer:
-    """Prints a build's progress: a status line per stage with --verbose, and, on a
-    terminal, the stage that is running."""
-
-    def __init__(self, verbose: bool, quiet: bool):
-        self.verbose = verbose and not quiet
-        self.quiet = quiet
-        self.live = sys.stderr.isatty() and not quiet
-
-    def starting(self, name: str) -> None:
-        if self.live:
-            click.echo(f"\r  {name} ...\033[K", nl=False, err=True)
-
-    def stage(self, name: str, seconds: float) -> None:
-        if self.live:
-            click.echo("\r\033[K", nl=False, err=True)
-        if self.verbose:
-            click.echo(f"  {name:10} {seconds:6.2f} s", err=True)
-
-    def waiting(self, message: str) -> None:
-        if not self.quiet:
-            click.secho(message, err=True, fg="yellow")
-
-
 BUILD_OPTIONS = [
     click.argument("book_dir", default="book", type=click.Path(path_type=Path)),
     click.option("--out", "out_dir", default="dist", type=click.Path(path_type=Path),
@@ -86,14 +87,14 @@ BUILD_OPTIONS = [
     click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
                  help="Build only this output; repeat for several (default: all four)."),
     click.option("--strict", is_flag=True, help="Treat warnings as errors."),
-    click.option("--sheet", help="Booklet paper: A4, A3, A5, letter, tabloid... (default: "
-                 "the smallest that holds two pages)."),
+    click.option("--sheet", type=Sheet(), help="Booklet paper: A4, A3, A5, letter, "
+                 "tabloid... (default: the smallest that holds two pages)."),
     click.option("--flip", type=click.Choice(["short-edge", "long-edge"]),
                  help="Booklet duplex flip (default: short-edge)."),
     click.option("--signature", "sheets_per_signature", type=click.IntRange(min=0),
                  help="Booklet sheets per signature (default 0: one signature)."),
-    click.option("--creep", help="Booklet creep, the shift of the innermost pages towards "
-                 "the fold, such as 0.3mm."),
+    click.option("--creep", "creep_mm", type=Length(5, "0.3mm"), help="Booklet creep, the "
+                 "shift of the innermost pages towards the fold, such as 0.3mm."),
     click.option("-q", "--quiet", is_flag=True, help="Print errors only."),
     click.option("-v", "--verbose", is_flag=True, help="Print every stage and its time."),
 ]
@@ -105,65 +106,13 @@ def build_options(command):
     return command
 
 
-@dataclass(frozen=True)
-class BuildRequest:
-    """What to build, from the command line, checked."""
+def _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signature,
+             creep_mm, force=False, parallel=True):
+    from .builder import BookletOverrides, BuildRequest
 
-    book_dir: Path
-    out_dir: Path
-    formats: tuple[str, ...]
-    strict: bool
-    booklet: "BookletOverrides"
-    quiet: bool
-    verbose: bool
-
-    @classmethod
-    def from_options(cls, book_dir, out_dir, formats, strict, sheet, flip,
-                     sheets_per_signature, creep, quiet, verbose) -> "BuildRequest":
-        from .pipeline import BookletOverrides
-
-        if sheet is not None:
-            from .booklet import sheet_for
-            from .load import parse_trim
-            try:
-                sheet_for(parse_trim("A5"), sheet)
-            except ValueError as error:
-                raise click.BadParameter(str(error), param_hint="--sheet") from None
-        creep_mm = None
-        if creep is not None:
-            from .load import parse_length
-            creep_mm = parse_length(creep)
-            if creep_mm is None or creep_mm > 5:
-                raise click.BadParameter(f"`{creep}` is not a small length such as 0.3mm",
-                                         param_hint="--creep")
-        formats = tuple(fmt for fmt in FORMATS if fmt in formats) or FORMATS
-        return cls(book_dir, out_dir, formats, strict, BookletOverrides(
-            sheet=sheet, flip=flip, sheets_per_signature=sheets_per_signature,
-            creep_mm=creep_mm), quiet, verbose)
-
-    def run(self, force: bool = False, parallel: bool = True):
-        from .pipeline import build as run
-
-        printer = _Printer(self.verbose, self.quiet)
-        report = run(self.book_dir, self.out_dir, self.formats, strict=self.strict,
-                     booklet=self.booklet, force=force, parallel=parallel, progress=printer)
-        for warning in report.warnings:
-            click.secho(f"warning: {warning}", err=True, fg="yellow")
-        if not self.quiet:
-            for output in report.outputs:
-                if output.rebuilt:
-                    why = f"  ({output.reason} changed)" if output.reason else ""
-                    click.echo(f"{output.format:8} {display_path(output.path):40} "
-                               f"{output.size / 1024:8.1f} KiB {output.seconds:6.2f} s{why}")
-                else:
-                    click.echo(f"{output.format:8} {display_path(output.path):40} "
-                               f"{'unchanged':>12}")
-            rebuilt = len(report.rebuilt)
-            pages = f", {report.pages} pages" if report.pages else ""
-            click.echo(f"built {rebuilt} of {len(report.outputs)} outputs{pages} "
-                       f"in {report.seconds:.2f} s" if rebuilt else
-                       f"nothing to do: every output is up to date ({report.seconds:.2f} s)")
-        return report
+    return BuildRequest(book_dir, out_dir, formats, strict, BookletOverrides(
+        sheet=sheet, flip=flip, sheets_per_signature=sheets_per_signature,
+        creep_mm=creep_mm), force=force, parallel=parallel)
 
 
 @main.command()
@@ -171,7 +120,7 @@ class BuildRequest:
 @click.option("--force", is_flag=True, help="Rebuild every output, changed or not.")
 def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
           sheet: str | None, flip: str | None, sheets_per_signature: int | None,
-          creep: str | None, quiet: bool, verbose: bool, force: bool) -> None:
+          creep_mm: float | None, quiet: bool, verbose: bool, force: bool) -> None:
     """Build the book in BOOK_DIR (default: book) into --out (default: dist).
 
     Outputs whose sources have not changed since the last build are left as they are.
@@ -182,15 +131,16 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
       bindery build book --out dist --format epub --format pdf
       bindery build --format booklet --sheet A4 --flip long-edge
     """
-    BuildRequest.from_options(book_dir, out_dir, formats, strict, sheet, flip,
-                              sheets_per_signature, creep, quiet, verbose).run(force=force)
+    request = _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signature,
+                       creep_mm, force=force)
+    _run(request, verbose, quiet)
 
 
 @main.command()
 @build_options
 def watch(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
           sheet: str | None, flip: str | None, sheets_per_signature: int | None,
-          creep: str | None, quiet: bool, verbose: bool) -> None:
+          creep_mm: float | None, quiet: bool, verbose: bool) -> None:
     """Build the book, then rebuild it after every change to its sources.
 
     Watches BOOK_DIR (default: book) and Bindery's templates and styles. Each rebuild
@@ -203,11 +153,11 @@ def watch(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
     """
     from .watch import watch as run_watch
 
-    request = BuildRequest.from_options(book_dir, out_dir, formats, strict, sheet, flip,
-                                        sheets_per_signature, creep, quiet, verbose)
+    # No second process while the file watcher's thread runs: fork and threads mix badly.
+    request = _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signature,
+                       creep_mm, parallel=False)
     try:
-        # No second process while the file watcher's thread runs: fork and threads mix badly.
-        run_watch(book_dir, out_dir, lambda: request.run(parallel=False),
+        run_watch(book_dir, out_dir, lambda: _run(request, verbose, quiet),
                   say=lambda text: click.echo(text),
                   fail=lambda text: click.secho(text, err=True, fg="red"))
     except KeyboardInterrupt:
@@ -248,35 +198,18 @@ def clean(book_dir: Path, out_dir: Path) -> None:
     Example:
       bindery clean book --out dist
     """
-    from .cache import LOCK, MANIFEST, Manifest
-    from .pipeline import build_lock, output_name
+    from .builder.outdir import OutputFolder
+    from .source import load
 
     if not out_dir.is_dir():
         click.echo(f"nothing to remove: {display_path(out_dir)} does not exist")
         return
-    names = set()
-    manifest = Manifest.read(out_dir)
-    if manifest is not None:
-        names.update(record["file"] for record in manifest.outputs.values())
     try:
-        from .load import load
         slug = load(book_dir).slug
-        names.update(output_name(slug, fmt) for fmt in FORMATS)
     except BookError:
-        pass          # a broken book: what the manifest names is enough
-    removed = []
-    with build_lock(out_dir):
-        for name in sorted(names) + [MANIFEST]:
-            path = out_dir / name
-            if path.is_file():
-                path.unlink()
-                removed.append(path)
-        (out_dir / LOCK).unlink(missing_ok=True)
-    for path in removed:
-        click.echo(f"removed {display_path(path)}")
-    if not any(out_dir.iterdir()):
-        out_dir.rmdir()
-        click.echo(f"removed {display_path(out_dir)}/")
+        slug = None          # a broken book: what the manifest names is enough
+    for path in OutputFolder(out_dir).clean(slug):
+        click.echo(f"removed {display_path(path)}{'/' if path == out_dir else ''}")
 
 
 @main.command()
@@ -290,48 +223,86 @@ def check(files: tuple[Path, ...]) -> None:
     Example:
       bindery check dist/isis-run.epub dist/isis-run.pdf
     """
-    from .check import CheckUnavailable, check_epub, check_pdf, run_ace, run_epubcheck
+    from .check import check_files, outputs_in
 
-    paths = list(files) or sorted(p for p in Path("dist").glob("*")
-                                  if p.suffix in (".epub", ".pdf"))
+    paths = list(files) or outputs_in(Path("dist"))
     if not paths:
         raise click.UsageError("nothing to check: give files, or build into dist/ first")
-    for path in paths:
-        if not path.is_file():
-            raise BookError("no such file", path)
-        if path.suffix.lower() not in (".epub", ".pdf"):
-            raise BookError("not an EPUB or a PDF", path,
-                            hint="bindery check reads .epub and .pdf files")
-    failed = False
-    epubs = [path for path in paths if path.suffix.lower() == ".epub"]
-    try:
-        verdicts = {result.path: result for result in run_epubcheck(epubs)}
-    except CheckUnavailable as error:
-        raise BookError(f"cannot run EPUBCheck: {error}") from None
-    for path in paths:
-        if path.suffix.lower() == ".epub":
-            verdict = verdicts[path]
-            problems = check_epub(path) + verdict.messages
-            summary = verdict.summary()
-            failed |= not verdict.clean
-            try:
-                ace = run_ace(path)
-                summary += "; " + ace.summary()
-                problems += ace.violations
-            except CheckUnavailable as error:
-                summary += f"; Ace not run: {error}"
-        else:
-            problems = check_pdf(path)
-            summary = "PDF"
-        failed |= bool(problems)
-        status = click.style("ok", fg="green") if not problems else click.style(
+    verdicts = check_files(paths)
+    for verdict in verdicts:
+        status = click.style("ok", fg="green") if not verdict.problems else click.style(
             "FAILED", fg="red")
-        click.echo(f"{display_path(path)}: {summary}; structure {status}")
-        for problem in problems:
+        click.echo(f"{display_path(verdict.path)}: {verdict.summary}; structure {status}")
+        for problem in verdict.problems:
             click.echo(f"  {problem}")
-    if failed:
+    if any(verdict.failed for verdict in verdicts):
         sys.exit(1)
 
+
+# -- printing a build ---------------------------------------------------------------------
+
+class _Printer:
+    """Prints a build's progress: a status line per stage with --verbose, and, on a
+    terminal, the stage that is running."""
+
+    def __init__(self, verbose: bool, quiet: bool):
+        self.verbose = verbose and not quiet
+        self.quiet = quiet
+        self.live = sys.stderr.isatty() and not quiet
+
+    def starting(self, name: str) -> None:
+        if self.live:
+            click.echo(f"\r  {name} ...\033[K", nl=False, err=True)
+
+    def stage(self, name: str, seconds: float) -> None:
+        if self.live:
+            click.echo("\r\033[K", nl=False, err=True)
+        if self.verbose:
+            click.echo(f"  {name:10} {seconds:6.2f} s", err=True)
+
+    def waiting(self, message: str) -> None:
+        if not self.quiet:
+            click.secho(message, err=True, fg="yellow")
+
+
+#: Stages that read the book, before the layout and the outputs.
+_READING = ("load", "convert", "render", "import")
+
+
+def _run(request, verbose: bool, quiet: bool):
+    """Build, then print the warnings, a line per output and a summary."""
+    from .builder import build as run
+
+    report = run(request, _Printer(verbose, quiet))
+    for warning in report.warnings:
+        click.secho(f"warning: {warning}", err=True, fg="yellow")
+    if quiet:
+        return report
+    width = max(len(display_path(output.path)) for output in report.outputs)
+    for output in report.outputs:
+        path = display_path(output.path).ljust(width)
+        if not output.rebuilt:
+            click.echo(f"{output.format:8} {path} {'unchanged':>12}")
+            continue
+        why = f"  ({output.reason} changed)" if output.reason else ""
+        beside = " (alongside, in a second process)" if output.alongside else ""
+        click.echo(f"{output.format:8} {path} {output.size / 1024:8.1f} KiB "
+                   f"{output.seconds:6.2f} s{beside}{why}")
+    if not report.rebuilt:
+        click.echo(f"nothing to do: every output is up to date ({report.seconds:.2f} s)")
+        return report
+    stages = dict(report.stages)
+    reading = sum(stages.get(name, 0.0) for name in _READING)
+    layout = stages.get("layout", 0.0)
+    outputs = max(0.0, report.seconds - reading - layout)
+    pages = f", {report.pages} pages" if report.pages else ""
+    split = f"reading {reading:.2f} s"
+    if report.laid_out:
+        split += f", layout {layout:.2f} s"
+    split += f", outputs {outputs:.2f} s"
+    click.echo(f"built {len(report.rebuilt)} of {len(report.outputs)} outputs{pages} in "
+               f"{report.seconds:.2f} s ({split})")
+    return report
 
 
 if __name__ == "__main__":

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from types import MappingProxyType
 
 from markupsafe import Markup
 
 from .errors import BookWarning
-
-#: The outputs Bindery can build, in the order they are listed and written.
-FORMATS = ("epub", "pdf", "press", "booklet")
-
 
 @dataclass(frozen=True)
 class Author:
@@ -60,6 +55,15 @@ class Chapter:
     @property
     def document_name(self) -> str:
         return f"{self.id}.xhtml"
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The EPUB's cover page image: its name in the EPUB's images/ folder, type and alt text."""
+
+    name: str
+    media_type: str
+    alt: str
 
 
 @dataclass(frozen=True)
@@ -136,3 +140,25 @@ class Book:
             for image in chapter.images:
                 seen.setdefault(image.href, image)
         return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """Printed page ``number`` begins in block ``block_id`` at ``offset`` (start of a word).
+
+    The page map: made by the layout, carried by the EPUB as its page list, kept in the
+    build manifest so that the EPUB can be rebuilt without a layout.
+    """
+
+    number: int
+    block_id: str
+    offset: int
+    words: str          # the first words of the page, as laid out, for reports and tests
+
+
+@dataclass(frozen=True)
+class Made:
+    """One output made in memory, not yet written: its bytes and what it had to say."""
+
+    data: bytes
+    warnings: tuple[BookWarning, ...] = ()

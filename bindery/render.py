@@ -16,11 +16,10 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import __version__
-from .cover import Cover
 from .errors import BookError
-from .fetch import Sandbox
-from .model import Book
-from .text import read_text
+from .model import Book, Cover
+from .sandbox import Sandbox
+from .source.text import read_text
 
 #: Where the EPUB's one stylesheet goes, relative to the package document.
 EPUB_STYLESHEET = "styles/book.css"

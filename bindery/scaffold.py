@@ -7,7 +7,8 @@ import uuid
 from pathlib import Path
 
 from .errors import BookError
-from .load import _BCP47, slugify
+from .resources import STYLES, TEMPLATES
+from .source.names import is_language_tag, slugify
 
 SAMPLE_CHAPTER = """---
 title: {title}
@@ -45,14 +46,12 @@ def create(folder: Path, title: str, author: str, language: str = "en") -> list[
         raise BookError("the title is empty", hint="give --title")
     if not author:
         raise BookError("the author is empty", hint="give --author")
-    if not _BCP47.match(language):
+    if not is_language_tag(language):
         raise BookError(f"--language must be a BCP 47 tag such as `en` or `pt-BR`, "
                         f"got `{language}`")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BookError("already exists and is not an empty folder", folder,
                         hint="choose a new folder")
-    from .fetch import STYLES, TEMPLATES
-
     files = {
         "book.toml": "\n".join([
             "# The book's metadata and settings; see the README of Bindery.",

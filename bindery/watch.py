@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import BookError, display_path
-from .fetch import STYLES, TEMPLATES
+from .paths import within
+from .resources import STYLES, TEMPLATES
 
 #: Files editors and tools leave beside the sources; they are not sources.
 _IGNORED_SUFFIXES = (".tmp", ".swp", ".swx", ".part", "~", ".pyc")
@@ -21,14 +22,14 @@ _IGNORED_SUFFIXES = (".tmp", ".swp", ".swx", ".part", "~", ".pyc")
 def _source_filter(out_dir: Path):
     from watchfiles import DefaultFilter
 
-    out = out_dir.resolve()
+    out = out_dir
 
     class Sources(DefaultFilter):
         def __call__(self, change, path: str) -> bool:
             name = Path(path).name
             if name.startswith((".", "#")) or name.endswith(_IGNORED_SUFFIXES):
                 return False
-            if Path(path).resolve().is_relative_to(out):
+            if within(path, out):
                 return False
             return super().__call__(change, path)
 

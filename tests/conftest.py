@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bindery import pipeline
-from bindery.check import run_epubcheck
-from bindery.model import FORMATS
+from bindery import builder as pipeline
+from bindery.builder import BuildRequest
+from bindery.check.epubcheck import run_epubcheck
+from bindery.builder import FORMATS
 
-from helpers import BOOK, EPOCH, TINY, source_date_epoch
+from helpers import BOOK, EPOCH, ROOT, TINY, source_date_epoch
+
+# DAISY Ace, as tests/tools/install puts it in the project (bindery check looks for it in
+# BINDERY_ACE or on the PATH; the tests know where their own tools are).
+_ACE = ROOT / "tests" / "tools" / "node_modules" / ".bin" / "ace-cli"
+if "BINDERY_ACE" not in os.environ and _ACE.exists():
+    os.environ["BINDERY_ACE"] = str(_ACE)
 
 
 @dataclass
@@ -27,7 +35,7 @@ class Built:
 
 def build_book(book: Path, out: Path, formats=FORMATS, epoch: str | None = EPOCH) -> Built:
     with source_date_epoch(epoch):
-        report = pipeline.build(book, out, tuple(formats))
+        report = pipeline.build(BuildRequest(book, out, tuple(formats)))
     return Built(book, out, report)
 
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from lxml import etree
 from pypdf import PdfReader
 
-from bindery.check import Epub
+from bindery.check.reader import Epub
 from bindery.cli import main
 
 from helpers import EPOCH, ROOT, TINY, copy_book, output_contents

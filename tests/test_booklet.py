@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pikepdf
 import pytest
 
-from bindery.booklet import page_order, plan, impose, sheet_for
-from bindery.load import parse_trim
+from bindery.pdf.booklet import page_order, plan, impose, sheet_for
+from bindery.source.units import parse_trim
 from bindery.model import BookletSettings
 
 from helpers import placements

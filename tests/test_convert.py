@@ -9,7 +9,7 @@ from lxml import etree
 
 from bindery.convert import convert
 from bindery.errors import BookError
-from bindery.load import load
+from bindery.source import load
 
 from helpers import TINY, copy_book
 

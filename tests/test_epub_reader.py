@@ -12,7 +12,9 @@ from lxml import etree
 from PIL import Image
 from pypdf import PdfReader
 
-from bindery.check import NS, Epub, run_ace
+from bindery.check.ace import run_ace
+from bindery.check.reader import Epub
+from bindery.namespaces import NS
 
 from conftest import build_book
 from helpers import TINY, copy_book, long_book, normalise, words

@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
-from bindery.check import NS, Epub, check_epub
+from bindery.check.epub import check_epub
+from bindery.check.reader import Epub
+from bindery.namespaces import NS
 
 from helpers import BOOK, TINY
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pypdf import PdfReader
 
-from bindery.check import Epub
+from bindery.check.reader import Epub
 
 from helpers import normalise, original_parts, words
 

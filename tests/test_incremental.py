@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bindery import layout as layout_module
-from bindery import pipeline
-from bindery.check import Epub
+from bindery.pdf import layout as layout_module
+from bindery import builder as pipeline
+from bindery.builder import BuildRequest
+from bindery.check.reader import Epub
 from bindery.cli import main
 from bindery.errors import BookError
 
@@ -35,7 +36,7 @@ def book(tmp_path):
 
 def rebuild(book: Path, **options) -> pipeline.BuildReport:
     with source_date_epoch(options.pop("epoch", EPOCH)):
-        return pipeline.build(book, book.parent / "out", **options)
+        return pipeline.build(BuildRequest(book, book.parent / "out", **options))
 
 
 def test_an_unchanged_book_rebuilds_nothing(book):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bindery.errors import BookError
-from bindery.load import load, parse_trim
+from bindery.source import load
+from bindery.source.units import parse_trim
 
 from helpers import BOOK, TINY, copy_book
 

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 from pypdf import PdfReader
 
-from bindery.check import check_pdf, pdf_fonts
+from bindery.check.pdf import check_pdf, pdf_fonts
 
 from helpers import BOOK
 

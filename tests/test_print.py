@@ -9,7 +9,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from bindery.check import pdf_fonts
+from bindery.check.pdf import pdf_fonts
 
 from conftest import build_book
 from helpers import ROOT, long_book, transform, walk_content
@@ -242,9 +242,9 @@ def test_chapter_openings_have_a_drop_folio_only(long_pdf):
 def test_no_widows_or_orphans(tmp_path):
     """No page begins with the last line of a paragraph alone, nor ends with its first."""
     from bindery.convert import convert
-    from bindery.fetch import Sandbox
-    from bindery.layout import lay_out
-    from bindery.load import load
+    from bindery.sandbox import Sandbox
+    from bindery.pdf.layout import lay_out
+    from bindery.source import load
     from bindery.render import render
     from weasyprint.formatting_structure import boxes
 
@@ -324,9 +324,9 @@ def test_full_bleed_background_extends_into_the_bleed(tmp_path):
 def _blocks_per_page(book_dir):
     """For each laid-out page, the source tags of its top-level blocks, in order."""
     from bindery.convert import convert
-    from bindery.fetch import Sandbox
-    from bindery.layout import lay_out
-    from bindery.load import load
+    from bindery.sandbox import Sandbox
+    from bindery.pdf.layout import lay_out
+    from bindery.source import load
     from bindery.render import render
     from weasyprint.formatting_structure import boxes
 

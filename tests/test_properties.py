@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from lxml import etree
 from pypdf import PdfReader
 
-from bindery import pipeline
+from bindery import builder as pipeline
+from bindery.builder import BuildRequest
 from bindery.errors import BookError
 
 from helpers import EPOCH, source_date_epoch
@@ -59,7 +60,8 @@ def _build(root: Path, title: str, author: str, markdown: str, language: str) ->
         "utf-8")
     try:
         with source_date_epoch(EPOCH):
-            report = pipeline.build(book, root / "out", ("epub", "pdf"), parallel=False)
+            report = pipeline.build(BuildRequest(book, root / "out", ("epub", "pdf"),
+                                                  parallel=False))
     except BookError:
         return None                                   # a clear error is a good outcome
     epub = next(output.path for output in report.outputs if output.format == "epub")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from pypdf import PdfReader
 
-from bindery.check import Epub
+from bindery.check.reader import Epub
 
 from conftest import build_book
 from helpers import TINY

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bindery import pipeline
-from bindery.fetch import Sandbox
+from bindery import builder as pipeline
+from bindery.builder import BuildRequest
+from bindery.builder.outdir import OutputFolder
+from bindery.pdf.fetcher import url_fetcher
+from bindery.sandbox import Sandbox
 
 from conftest import build_book
 from helpers import BOOK, EPOCH, ROOT, TINY, copy_book, output_contents
@@ -77,9 +80,9 @@ def test_a_second_build_waits_for_the_first(tmp_path):
             messages.append(message)
 
     finished = []
-    with pipeline.build_lock(out):
+    with OutputFolder(out).locked():
         worker = threading.Thread(target=lambda: finished.append(pipeline.build(
-            TINY, out, ("epub",), parallel=False, progress=Listen())))
+            BuildRequest(TINY, out, ("epub",), parallel=False), Listen())))
         worker.start()
         time.sleep(1.0)
         assert not finished                               # held back by the lock
@@ -113,7 +116,7 @@ def fetcher(tmp_path):
     outside = tmp_path / "outside.png"
     outside.write_bytes((book / "images" / "diagramme.png").read_bytes())
     os.symlink(outside, book / "images" / "link.png")
-    return book, Sandbox(book.resolve()).url_fetcher()
+    return book, url_fetcher(Sandbox(book.resolve()))
 
 
 @pytest.mark.parametrize("url, reason", [

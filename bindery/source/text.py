@@ -1,11 +1,11 @@
-"""Reading source text safely: UTF-8 with positions, and characters XML cannot hold."""
+"""Source file -> text: UTF-8 with positions, and the characters XML cannot hold refused."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from .errors import BookError
+from ..errors import BookError
 
 # XML 1.0 allows tab, line feed, carriage return and everything from U+0020 up, except the
 # surrogates and U+FFFE/U+FFFF. Python strings can carry all of those; an XHTML file cannot.
@@ -45,18 +45,19 @@ def read_text(path: Path, what: str = "file") -> str:
     return text
 
 
-def find_not_xml(text: str) -> str | None:
-    """The first character of ``text`` that no XML document may contain, if any."""
-    match = _NOT_XML.search(text)
-    return match.group() if match else None
+def check_xml_characters(text: str, path: Path | None, first_line: int = 1,
+                         what: str = "") -> None:
+    """Raise a BookError at the first character that no XML document may contain.
 
-
-def check_xml_characters(text: str, path: Path | None, first_line: int = 1) -> None:
-    """Raise a BookError at the first character that no XML document may contain."""
+    ``first_line`` is the line of ``text``'s start in ``path``; ``what`` names the value
+    (a TOML key) when the text is one value of the file.
+    """
     match = _NOT_XML.search(text)
     if match is None:
         return
     line, column = line_and_column(text, match.start())
-    raise BookError(
-        f"control character U+{ord(match.group()):04X} cannot appear in a book",
-        path, line + first_line - 1, column, hint="delete it")
+    if what:
+        column = None          # a value's column is not the file's
+    prefix = f"{what}: " if what else ""
+    raise BookError(f"{prefix}control character U+{ord(match.group()):04X} cannot appear "
+                    f"in a book", path, line + first_line - 1, column, hint="delete it")

@@ -14,11 +14,11 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .errors import BookError, BookWarning
-from .fetch import Sandbox
-from .model import Book
-from .pagemap import PageStart, page_starts
-from .render import Pages
+from ..errors import BookError, BookWarning
+from ..model import Book, PageStart
+from ..render import Pages
+from ..sandbox import Sandbox
+from .pagemap import page_starts
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,12 @@ class Layout:
     @property
     def page_count(self) -> int:
         return len(self.document.pages)
+
+
+def page_box(page):
+    """A laid-out page's box tree. WeasyPrint keeps it private (``Page._page_box``, checked
+    against WeasyPrint 70.0); this is the one place that reaches it."""
+    return page._page_box
 
 
 class _Collect(logging.Handler):
@@ -76,7 +82,9 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
-    fetcher = sandbox.url_fetcher()
+    from .fetcher import url_fetcher
+
+    fetcher = url_fetcher(sandbox)
     # Each stylesheet is read once on its own first, so that what WeasyPrint says about a
     # declaration it ignores names the file, the line and the column.
     css_warnings: list[BookWarning] = []
@@ -98,7 +106,7 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
             raise BookError("the book nests too deep to lay out", book.config) from None
         elements = {element.get("id"): element for element in html.etree_element.iter()
                     if element.get("id") is not None}
-        starts = page_starts(document.pages, elements)
+        starts = page_starts([page_box(page) for page in document.pages], elements)
     said = {warning.message for warning in css_warnings}
     warnings = css_warnings + [w for w in warnings
                                if _AT.sub("", w.message, count=1) not in said]

@@ -8,25 +8,15 @@ has its own cover names it in book.toml (``cover = "images/cover.jpg"``) and tha
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
-from .fetch import Sandbox
-from .model import Book
+from ..model import Book, Cover
+from ..sandbox import Sandbox
 
 WIDTH, HEIGHT = 1600, 2560
 PAPER = (244, 239, 228)       # a warm off-white
 INK = (28, 31, 38)            # near black: contrast 14:1 on the paper
 ACCENT = (122, 28, 36)        # a deep red for the rules
 MARGIN = 150
-
-
-@dataclass(frozen=True)
-class Cover:
-    """The cover page's image: its name in the EPUB's images/ folder, type and alt text."""
-
-    name: str
-    media_type: str
-    alt: str
 
 
 def cover_for(book: Book) -> Cover:

@@ -18,36 +18,25 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
-from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
 
-from . import __version__
-from .cover import Cover
-from .errors import BookWarning
-from .fetch import Sandbox
-from .model import Book
-from .pagemap import PageStart, insert_markers
-from .render import EPUB_STYLESHEET, Document, NavEntry, Pages, render_nav
+from .. import __version__
+from ..errors import BookWarning
+from ..model import Book, Cover, Made, PageStart
+from ..namespaces import OPF, XHTML, XML_LANG
+from ..render import EPUB_STYLESHEET, Document, NavEntry, Pages, render_nav
+from ..sandbox import Sandbox
+from .accessibility import accessibility
+from .markers import place_markers
 
-XHTML = "http://www.w3.org/1999/xhtml"
-EPUB_NS = "http://www.idpf.org/2007/ops"
-OPF = "http://www.idpf.org/2007/opf"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DOCTYPE = "<!DOCTYPE html>"
 NAV_NAME = "nav.xhtml"
 
-
-@dataclass(frozen=True)
-class EpubOutput:
-    data: bytes
-    warnings: tuple[BookWarning, ...]
-
-
 def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
               starts: tuple[PageStart, ...] = (), cover: Cover | None = None,
-              cover_data: bytes = b"") -> EpubOutput:
+              cover_data: bytes = b"") -> Made:
     """The EPUB's bytes: the rendered documents, with print page-break markers placed."""
     toc, landmarks = _toc(pages.documents), _landmarks(pages.documents, book.labels)
     trees = {document.id: _parse(document.xhtml) for document in pages.documents}
@@ -65,12 +54,12 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
     page_list = [NavEntry(href=f"{names[owner[start.block_id]]}#page-{start.number}",
                           title=str(start.number)) for start in placed]
     trees["nav"] = _parse(render_nav(book, sandbox, toc, landmarks, page_list))
-    _place_markers(trees, owner, placed)
+    place_markers(trees, owner, placed)
     _link_across_documents(names, trees, owner)
     documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
     data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified, cover,
                      cover_data, bool(page_list))
-    return EpubOutput(data=data, warnings=tuple(warnings))
+    return Made(data=data, warnings=tuple(warnings))
 
 
 # -- documents ------------------------------------------------------------------------
@@ -84,18 +73,6 @@ def _serialise(tree) -> bytes:
     body = etree.tostring(tree, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + DOCTYPE.encode() + b"\n" + body
 
-
-def _place_markers(trees, owner, starts: list[PageStart]) -> None:
-    """The page-break marker of each printed page, before its first word."""
-    by_block: dict[str, list[PageStart]] = {}
-    for start in starts:
-        by_block.setdefault(start.block_id, []).append(start)
-    for block_id, found in by_block.items():
-        block = trees[owner[block_id]].xpath("//*[@id=$id]", id=block_id)[0]
-        insert_markers(block, [(start.offset, etree.Element(f"{{{XHTML}}}span", {
-            f"{{{EPUB_NS}}}type": "pagebreak", "role": "doc-pagebreak",
-            "id": f"page-{start.number}", "aria-label": str(start.number)}))
-            for start in found])
 
 
 def _link_across_documents(names: dict[str, str], trees, owner) -> None:
@@ -212,43 +189,6 @@ def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]],
 
 
 _GUIDE = {"cover": "cover", "titlepage": "title-page", "bodymatter": "text"}
-
-#: Accessibility features every Bindery EPUB has, by how it is made: headings and sections
-#: in order, a table of contents and landmarks, DPUB-ARIA roles, no fixed fonts or colours.
-_ALWAYS = ("structuralNavigation", "tableOfContents", "readingOrder", "ARIA",
-           "displayTransformability")
-
-
-def accessibility(book: Book, has_images: bool, page_list: bool) -> list[tuple[str, str]]:
-    """schema.org accessibility metadata, derived from what the book contains.
-
-    Every image has alt text (the build refuses one without), so text alone suffices; the
-    print page numbers are there when the page list is. Bindery makes no audio, video or
-    animation, so there is no hazard.
-    """
-    features = list(_ALWAYS)
-    if has_images:
-        features.append("alternativeText")
-    if page_list:
-        features += ["printPageNumbers", "pageNavigation"]
-    modes = ["textual"] + (["visual"] if has_images else [])
-    sufficient = ["textual"] + (["textual,visual"] if has_images else [])
-    summary = ("This publication is made to conform to EPUB Accessibility 1.1 and WCAG 2.2 "
-               "Level AA. It has a table of contents, landmarks and headings in reading "
-               "order; the reader's own fonts, sizes and colours apply.")
-    if has_images:
-        summary += " Every image, the cover included, has a text description."
-    if page_list:
-        summary += (f" Page numbers follow the {book.print.trim.name} print edition "
-                    f"({book.print_identifier}).")
-    summary += " It has no flashing, motion or sound hazards."
-    return ([("schema:accessMode", mode) for mode in modes]
-            + [("schema:accessModeSufficient", mode) for mode in sufficient]
-            + [("schema:accessibilityFeature", feature) for feature in features]
-            + [("schema:accessibilityHazard", "none"),
-               ("schema:accessibilitySummary", summary),
-               ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"),
-               ("a11y:certifiedBy", "Bindery")])
 
 
 def _item_id(href: str) -> str:

@@ -23,11 +23,11 @@ from markupsafe import Markup
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.container import container_plugin
 
+from ..errors import BookError
+from ..model import Book, Chapter, Image
+from ..namespaces import XHTML
+from ..paths import within
 from . import typography
-from .errors import BookError
-from .model import Book, Chapter, Image
-
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 #: Image types an EPUB 3 reading system must support (core media types).
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
@@ -106,7 +106,7 @@ def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter,
 
 def _check_well_formed(html: str, chapter: Chapter) -> None:
     try:
-        etree.fromstring(f'<div xmlns="{XHTML_NS}">{html}</div>'.encode())
+        etree.fromstring(f'<div xmlns="{XHTML}">{html}</div>'.encode())
     except etree.XMLSyntaxError as error:  # a defect of ours, but name the chapter
         raise BookError(f"chapter did not convert to well-formed XHTML: {error}",
                         chapter.source) from None
@@ -294,13 +294,12 @@ def _image(image: Token, env: dict, token: Token) -> None:
         raise BookError(f"image `{src}` must be a file inside the book folder", chapter.source,
                         line, hint="put it in images/ and write images/name.jpg")
     relative = Path(unquote(parts.path))
-    root = book.root.resolve()
     candidates = [chapter.source.parent / relative, book.root / relative]
     path = next((candidate for candidate in candidates if candidate.exists()), None)
     if path is None:
         raise BookError(f"image `{src}` not found", chapter.source, line)
     resolved = path.resolve()
-    if not resolved.is_relative_to(root):
+    if not within(resolved, book.root):
         raise BookError(f"image `{src}` is outside the book folder", chapter.source, line)
     media_type = IMAGE_TYPES.get(resolved.suffix.lower())
     if media_type is None:

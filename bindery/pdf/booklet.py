@@ -14,15 +14,10 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from .model import BookletSettings, Trim
+from ..model import BookletSettings, Trim
+from ..source.units import SHEETS, parse_sheet
 
 MM = 72 / 25.4
-
-#: Paper sizes a booklet can be printed on, portrait, in millimetres.
-SHEETS = {
-    "a5": (148.0, 210.0), "a4": (210.0, 297.0), "a3": (297.0, 420.0),
-    "letter": (215.9, 279.4), "legal": (215.9, 355.6), "tabloid": (279.4, 431.8),
-}
 
 
 @dataclass(frozen=True)
@@ -71,16 +66,10 @@ def sheet_for(trim: Trim, name: str | None) -> tuple[str, float, float]:
     Letter for half-letter, A5 for A6.
     """
     if name is not None:
-        key = name.strip().lower()
-        if key in SHEETS:
-            short, long = SHEETS[key]
-            return key, long, short
-        from .load import parse_trim
-        custom = parse_trim(name)
-        if custom is None:
+        sheet = parse_sheet(name)
+        if sheet is None:
             raise ValueError(f"unknown sheet size `{name}`")
-        return name, max(custom.width_mm, custom.height_mm), min(custom.width_mm,
-                                                                    custom.height_mm)
+        return sheet
     fitting = [(long * short, key, long, short) for key, (short, long) in SHEETS.items()
                if long + 0.5 >= 2 * trim.width_mm and short + 0.5 >= trim.height_mm]
     if not fitting:

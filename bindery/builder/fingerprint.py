@@ -1,0 +1,151 @@
+"""Book folder -> fingerprints of its sources, grouped by the outputs that read them.
+
+``common`` is what the print layout reads (book.toml, the chapters, images, the print
+templates and styles, the fonts, Bindery's own code, SOURCE_DATE_EPOCH): every output
+depends on it, the EPUB through its page map. ``epub`` is what only the EPUB reads (its
+stylesheet and templates, the cover), ``booklet`` what only the booklet reads (its
+settings). Hashing needs no WeasyPrint and no ebooklib, so a build with nothing to do
+imports neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..resources import PACKAGE, STYLES, TEMPLATES
+from .outputs import OUTPUTS
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_hash(path: Path) -> str | None:
+    try:
+        return sha256(Path(path).read_bytes())
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Fingerprints of the sources, by what uses them."""
+
+    groups: dict[str, dict[str, str]]    # "common", "epub", "booklet" -> name -> hash
+    notes: dict[str, str]       # what only the warnings depend on: the chapter files present
+    epub_page_list: bool = True  # the EPUB needs the print layout for its page list
+
+    @property
+    def common(self) -> dict[str, str]:
+        return self.groups["common"]
+
+    def of(self, fmt: str) -> dict[str, str]:
+        """Every fingerprint the output ``fmt`` depends on."""
+        merged: dict[str, str] = {}
+        for group in OUTPUTS[fmt].inputs:
+            merged.update(self.groups[group])
+        return merged
+
+
+def source_name(key: str, book_dir: Path) -> str:
+    """A fingerprint's name as the user finds the file from where they stand:
+    ``book/chapters/one.md`` -> ``wbook/chapters/one.md``."""
+    from ..errors import display_path
+
+    if key.startswith("book/"):
+        return display_path(book_dir / key[len("book/"):])
+    if key.startswith("book.toml"):
+        return display_path(book_dir / "book.toml") + key[len("book.toml"):]
+    return key          # Bindery's own files, SOURCE_DATE_EPOCH, the command line's options
+
+
+def _code_fingerprint() -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("*.java")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{__version__}:{digest.hexdigest()[:16]}"
+
+
+def _folder(root: Path, label: str, epub_only) -> tuple[dict[str, str], dict[str, str]]:
+    common, epub = {}, {}
+    if root.is_dir():
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".") and not _bytecode(path):
+                relative = path.relative_to(root).as_posix()
+                target = epub if epub_only(relative) else common
+                target[f"{label}/{relative}"] = file_hash(path) or ""
+    return common, epub
+
+
+def _bytecode(path: Path) -> bool:
+    return path.suffix == ".pyc" or "__pycache__" in path.parts
+
+
+def _settings(data: dict, key: str) -> str:
+    return sha256(json.dumps(data.get(key), sort_keys=True, default=str).encode())
+
+
+def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
+                known_images: list[str]) -> Inputs | None:
+    """The fingerprints of the book's sources; None when book.toml cannot even be read
+    (the full build then says what is wrong). ``known_images`` are the images the last
+    build used, wherever they are in the book folder."""
+    config = book_dir / "book.toml"
+    try:
+        data = tomllib.loads(config.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    chapters = data.get("chapters")
+    if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
+        return None
+    common: dict[str, str] = {
+        "book.toml": sha256(json.dumps({k: v for k, v in data.items()
+                                        if k not in ("booklet", "epub")},
+                                       sort_keys=True, default=str).encode()),
+        "bindery": _code_fingerprint(),
+        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
+    }
+    for name in chapters:
+        digest = file_hash(book_dir / name)
+        if digest is None:
+            return None
+        common[f"book/{name}"] = digest
+    images = set(known_images)
+    images.update(path.relative_to(book_dir).as_posix()
+                  for path in (book_dir / "images").rglob("*") if path.is_file())
+    for name in sorted(images):
+        common[f"book/{name}"] = file_hash(book_dir / name) or ""
+    epub: dict[str, str] = {"book.toml[epub]": _settings(data, "epub")}
+    cover = data.get("cover")
+    if isinstance(cover, str):
+        epub[f"book/{cover}"] = file_hash(book_dir / cover) or ""
+
+    def epub_template(relative: str) -> bool:
+        return relative.startswith("epub/")
+
+    def epub_style(relative: str) -> bool:
+        return relative == "epub.css"
+
+    for root, label, epub_only in ((book_dir / "templates", "book/templates", epub_template),
+                                   (TEMPLATES, "bindery/templates", epub_template),
+                                   (book_dir / "styles", "book/styles", epub_style),
+                                   (STYLES, "bindery/styles", epub_style)):
+        found_common, found_epub = _folder(root, label, epub_only)
+        common.update(found_common)
+        epub.update(found_epub)
+    booklet = {"book.toml[booklet]": _settings(data, "booklet"),
+               "options": json.dumps(booklet_options, sort_keys=True)}
+    folders = sorted({(book_dir / name).parent for name in chapters})
+    notes = {"chapter files": sha256("\n".join(
+        sorted(str(path) for folder in folders for path in folder.glob("*.md"))).encode())}
+    epub_settings = data.get("epub") if isinstance(data.get("epub"), dict) else {}
+    return Inputs(groups={"common": common, "epub": epub, "booklet": booklet}, notes=notes,
+                  epub_page_list=epub_settings.get("page_list", True) is not False)

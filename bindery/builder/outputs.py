@@ -1,0 +1,74 @@
+"""The outputs a build can make, in one table: each one's file name, what it is made from and
+how. A new output is a function here and one row in ``OUTPUTS``, not a branch in the build.
+
+``inputs`` names the groups of source fingerprints an output depends on (``fingerprint``):
+``common`` is what the print layout reads, so every output depends on it. ``layout`` says the
+output is made from this build's print layout; ``page_map`` that it needs only the layout's
+page map, which the last build's manifest can give; ``reads`` names an output it is made
+from (the booklet imposes the reading PDF); ``own_process`` that a second process makes it
+while this one makes the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from ..model import Made
+    from .pipeline import Job
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    format: str
+    suffix: str                       # the file is <slug><suffix>
+    inputs: tuple[str, ...]
+    make: Callable[["Job", dict[str, "Made"]], "Made"]
+    layout: bool = False
+    page_map: bool = False
+    reads: str | None = None
+    own_process: bool = False
+
+    def file_name(self, slug: str) -> str:
+        return f"{slug}{self.suffix}"
+
+
+def _epub(job: "Job", made: dict) -> "Made":
+    from ..epub.package import make_epub
+
+    page_list = job.starts if job.book.epub.page_list else ()
+    return make_epub(job.book, job.pages, job.sandbox, job.date, page_list, job.cover,
+                     job.cover_image.result())
+
+
+def _reading(job: "Job", made: dict) -> "Made":
+    from ..pdf.reading import reading_pdf
+
+    return reading_pdf(job.book, job.layout)
+
+
+def _press(job: "Job", made: dict) -> "Made":
+    from ..pdf.press import press_pdf
+
+    return press_pdf(job.book, job.layout)
+
+
+def _booklet(job: "Job", made: dict) -> "Made":
+    from ..model import Made
+    from ..pdf.booklet import impose
+
+    reading = made["pdf"].data if "pdf" in made else job.previous("pdf")
+    return Made(impose(reading, job.book.print.trim, job.book.booklet, job.book.title,
+                       job.date))
+
+
+#: Every output, in the order they are listed, made and written.
+OUTPUTS = {kind.format: kind for kind in (
+    OutputKind("epub", ".epub", ("common", "epub"), _epub, page_map=True),
+    OutputKind("pdf", ".pdf", ("common",), _reading, layout=True),
+    OutputKind("press", "-press.pdf", ("common",), _press, layout=True, own_process=True),
+    OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
+)}
+
+FORMATS = tuple(OUTPUTS)

@@ -1,0 +1,225 @@
+"""Request -> outputs in the output folder: plan, read, lay out, make, then write.
+
+Only stale outputs are made (``plan``); a build with nothing to do stops after hashing the
+sources, without importing WeasyPrint or ebooklib. Everything is read and made before
+anything is written; each file is written to a temporary name and renamed into place, the
+manifest last, so a build that fails or is killed leaves the last good outputs as they were.
+One build of a book runs at a time (the output folder's lock).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BookError
+from ..model import Book, Cover, Made, PageStart
+from ..sandbox import Sandbox
+from ..source import check_book_folder
+from .fingerprint import sha256, source_name
+from .manifest import Manifest
+from .outdir import OutputFolder, write_atomically
+from .outputs import OUTPUTS
+from .plan import Plan, make_plan
+from .report import BuildReport, Clock, Output, Progress
+from .request import BuildRequest, build_date, w3c_date
+from .work import in_process, in_thread
+
+if TYPE_CHECKING:
+    from ..render import Pages
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one build has read and laid out: everything its outputs are made from."""
+
+    book: Book
+    pages: "Pages"
+    sandbox: Sandbox
+    date: datetime
+    cover: Cover | None                # the EPUB's cover page, when the EPUB is made
+    cover_image: Any                   # its image's bytes, drawn beside the layout
+    layout: Any                        # this build's Layout; None when the last one serves
+    starts: tuple[PageStart, ...]      # the page map
+    folder: OutputFolder
+    manifest: Manifest | None
+
+    def previous(self, fmt: str) -> bytes:
+        """An output of the last build, as it is on disk (the plan found it fresh)."""
+        return (self.folder.path / self.manifest.outputs[fmt]["file"]).read_bytes()
+
+
+def build(request: BuildRequest, progress: Progress | None = None) -> BuildReport:
+    """Build the stale outputs of the book in ``request.book_dir``."""
+    started = time.perf_counter()
+    progress = progress or Progress()
+    check_book_folder(request.book_dir)          # before the output folder is made
+    folder = OutputFolder(request.out_dir)
+    folder.create()
+    with folder.locked(progress):
+        folder.remove_stray_files()
+        plan = make_plan(request, folder)
+        if plan.stale:
+            report = _build(request, plan, folder, progress)
+        else:
+            report = _unchanged(request, plan, folder)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unchanged(request: BuildRequest, plan: Plan, folder: OutputFolder) -> BuildReport:
+    """Nothing to make: the last build's outputs and warnings stand."""
+    manifest = plan.manifest
+    if manifest.notes != plan.inputs.notes:
+        # No output is stale, but what the warnings depend on changed: read the book
+        # again (no layout, no output) to know them.
+        from ..source import load
+        manifest.warnings = [str(warning) for warning in load(request.book_dir).warnings]
+        manifest.notes = dict(plan.inputs.notes)
+        folder.write_manifest(manifest)
+    report = BuildReport(warnings=list(manifest.warnings))
+    refuse_warnings(request.strict, report.warnings)
+    for fmt in request.formats:
+        path = folder.path / manifest.outputs[fmt]["file"]
+        report.outputs.append(Output(fmt, path, path.stat().st_size, 0.0, False))
+    return report
+
+
+def _build(request: BuildRequest, plan: Plan, folder: OutputFolder,
+           progress: Progress) -> BuildReport:
+    report = BuildReport()
+    clock = Clock(progress, report)
+    job = _read(request, plan, folder, clock, report)
+    made = _make(job, plan, request.parallel, clock)
+    for result, _ in made.values():
+        report.warnings.extend(result.warnings)
+    refuse_warnings(request.strict, report.warnings)
+    _write(request, plan, job, made, report)
+    return report
+
+
+def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
+          report: BuildReport) -> Job:
+    """Load, convert and render the book, and lay it out unless the last layout serves."""
+    from ..convert import convert
+    from ..pdf import layout as layout_module
+    from ..render import render
+    from ..source import load
+
+    date = build_date()
+    lay_out = not plan.reuse_layout
+    # WeasyPrint takes half a second to import: a thread starts now, while the book is read.
+    importing = in_thread(_import_weasyprint, True) if lay_out and request.parallel else None
+    book = clock.stage("load", lambda: load(request.book_dir))
+    book = dataclasses.replace(book, booklet=request.booklet.apply(book.booklet))
+    book = clock.stage("convert", lambda: convert(book))
+    sandbox = Sandbox(book.root.resolve())
+    report.warnings.extend(book.warnings)
+    cover = cover_image = None
+    if "epub" in plan.stale:
+        from ..epub.cover import cover_for, cover_image as draw
+        cover = cover_for(book)
+        # Drawing the cover takes a moment: a thread does it (Pillow lets go of the
+        # interpreter while it draws and compresses) during the layout.
+        cover_image = in_thread(lambda: draw(book, sandbox), request.parallel)
+    pages = clock.stage("render", lambda: render(book, sandbox, w3c_date(date), cover))
+    if importing is not None:
+        clock.stage("import", importing.result)
+    layout = None
+    if lay_out:
+        layout = clock.stage("layout", lambda: layout_module.lay_out(book, pages, sandbox))
+        report.laid_out = True
+        report.pages = layout.page_count
+        report.warnings.extend(layout.warnings)
+        starts = layout.starts
+    elif plan.manifest is not None:
+        starts = tuple(PageStart(*item) for item in plan.manifest.page_starts)
+    else:
+        starts = ()
+    return Job(book, pages, sandbox, date, cover, cover_image, layout, starts, folder,
+               plan.manifest)
+
+
+def _make(job: Job, plan: Plan, parallel: bool,
+          clock: Clock) -> dict[str, tuple[Made, float]]:
+    """The stale outputs' bytes, and each one's time. An output another one reads is made
+    first (and made, not written, when only the other is stale and the layout is new)."""
+    wanted = set(plan.stale)
+    if job.layout is not None:
+        wanted |= {OUTPUTS[fmt].reads for fmt in plan.stale if OUTPUTS[fmt].reads}
+    read = {kind.reads for kind in OUTPUTS.values() if kind.reads}
+    order = sorted(wanted, key=lambda fmt: (fmt not in read, list(OUTPUTS).index(fmt)))
+    if job.cover_image is not None:
+        job.cover_image.result()         # no thread may run when the process forks
+    made: dict[str, tuple[Made, float]] = {}
+    outputs: dict[str, Made] = {}
+    # The press PDF (whole fonts, colour profile) takes longest: a second process makes it
+    # from the same layout while this one makes the others.
+    elsewhere = {fmt: in_process(_timed(_maker(fmt, job, {})), parallel) for fmt in order
+                 if OUTPUTS[fmt].own_process}
+    for fmt in order:
+        if fmt not in elsewhere:
+            made[fmt] = clock.timed(fmt, _maker(fmt, job, outputs))
+            outputs[fmt] = made[fmt][0]
+    for fmt, work in elsewhere.items():
+        made[fmt] = clock.stage(fmt, work.result)     # its own time, where it was made
+    return made
+
+
+def _maker(fmt: str, job: Job, outputs: dict[str, Made]):
+    return lambda: OUTPUTS[fmt].make(job, outputs)
+
+
+def _timed(work):
+    def run() -> tuple[Made, float]:
+        started = time.perf_counter()
+        result = work()
+        return result, time.perf_counter() - started
+    return run
+
+
+def _write(request: BuildRequest, plan: Plan, job: Job,
+           made: dict[str, tuple[Made, float]], report: BuildReport) -> None:
+    """Every output is made: now write them, then the manifest that describes them."""
+    inputs, previous = plan.inputs, plan.manifest
+    manifest = previous or Manifest()
+    if inputs is not None and report.laid_out:
+        manifest.common = dict(inputs.common)
+        manifest.page_starts = [list(dataclasses.astuple(start)) for start in job.starts]
+    manifest.images = sorted(image.href for image in job.book.images)
+    manifest.warnings = [str(warning) for warning in report.warnings]
+    if inputs is not None:
+        manifest.notes = dict(inputs.notes)
+    changed = {fmt: previous.changed(fmt, inputs) if previous and inputs else []
+               for fmt in request.formats}
+    for fmt in request.formats:
+        path = job.folder.file(job.book.slug, fmt)
+        if fmt in plan.stale:
+            result, seconds = made[fmt]
+            write_atomically(path, result.data)
+            reason = ", ".join(source_name(key, request.book_dir) for key in changed[fmt][:3])
+            alongside = OUTPUTS[fmt].own_process and request.parallel
+            report.outputs.append(Output(fmt, path, len(result.data), seconds, True, reason,
+                                         alongside))
+            if inputs is not None:
+                manifest.outputs[fmt] = {"file": path.name, "sha256": sha256(result.data),
+                                         "inputs": inputs.of(fmt)}
+        else:
+            report.outputs.append(Output(fmt, path, path.stat().st_size, 0.0, False))
+    if inputs is None:
+        job.folder.forget_manifest()           # sources unreadable by the fingerprint
+    else:
+        job.folder.write_manifest(manifest)
+
+
+def refuse_warnings(strict: bool, warnings: list) -> None:
+    """With --strict, the first warning stops the build, before anything is written."""
+    if strict and warnings:
+        raise BookError(f"{warnings[0]} (a warning, and --strict is on)")
+
+
+def _import_weasyprint() -> None:
+    import weasyprint  # noqa: F401

@@ -1,0 +1,116 @@
+"""Work done beside the build: in a thread (imports, drawing) or in a second process (the
+press PDF). ``result()`` waits for it and raises what it raised."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable
+
+from ..errors import BookError
+
+
+class Inline:
+    """Work done when its result is first asked for (no thread, no second process)."""
+
+    def __init__(self, work: Callable[[], Any]):
+        self._work = work
+        self._outcome: list = []
+
+    def result(self) -> Any:
+        if not self._outcome:
+            self._outcome.append(self._work())
+        return self._outcome[0]
+
+
+class Threaded:
+    """Work done in a thread; result() waits for it. Used only for work that lets go of the
+    interpreter lock (imports that load libraries, drawing), and always finished before a
+    second process is forked."""
+
+    def __init__(self, work: Callable[[], Any]):
+        self._outcome: list = []
+
+        def run() -> None:
+            try:
+                self._outcome.append(("ok", work()))
+            except BaseException as error:   # noqa: BLE001 - raised again by result()
+                self._outcome.append(("error", error))
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        status, value = self._outcome[0]
+        if status == "error":
+            raise value
+        return value
+
+
+class Forked:
+    """Work done in a forked child process while this one goes on; the child writes no file,
+    it sends its result back through a pipe."""
+
+    def __init__(self, work: Callable[[], Any]):
+        import multiprocessing
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(work, send, self._receive),
+                                        daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        try:
+            status, value = self._receive.recv()
+        except EOFError:
+            raise RuntimeError("a build process ended without a result") from None
+        finally:
+            self._receive.close()
+            self._process.join()
+        if status == "book-error":
+            message, path, line, column, hint = value
+            raise BookError(message, path, line, column, hint)
+        if status == "error":
+            raise RuntimeError(value)
+        return value
+
+
+def in_thread(work: Callable[[], Any], parallel: bool) -> Threaded | Inline:
+    return Threaded(work) if parallel else Inline(work)
+
+
+def in_process(work: Callable[[], Any], parallel: bool) -> Forked | Inline:
+    """In a second process where this system can fork, else here when asked for."""
+    if parallel and hasattr(os, "fork"):
+        return Forked(work)
+    return Inline(work)
+
+
+def _child(work, send, receive) -> None:
+    # The reading end belongs to the parent: if the parent dies, sending must fail at once
+    # rather than fill the pipe and wait forever. And the child dies with its parent.
+    receive.close()
+    _die_with_parent()
+    try:
+        send.send(("ok", work()))
+    except BookError as error:
+        send.send(("book-error", (error.message, error.path, error.line, error.column,
+                                  error.hint)))
+    except BaseException as error:   # noqa: BLE001 - reported by the parent
+        send.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        send.close()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (a killed build leaves none)."""
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass          # not Linux: the child ends when it finds the pipe closed

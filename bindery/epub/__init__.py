@@ -1,0 +1,1 @@
+"""The e-book: the EPUB 3 package, its cover, page-break markers and accessibility metadata."""

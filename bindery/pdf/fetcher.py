@@ -1,0 +1,59 @@
+"""Sandbox -> WeasyPrint's URL fetcher: ``data:`` URLs and the sandbox's files, nothing else.
+
+Symbolic links are followed and must stay inside; ``http(s)://``, ``file://`` elsewhere and
+redirects are refused, and a refusal stops the layout with an error naming the reference.
+"""
+
+from __future__ import annotations
+
+import functools
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..sandbox import ResourceRefused, Sandbox
+
+
+def url_fetcher(sandbox: Sandbox):
+    """A WeasyPrint URL fetcher confined to ``sandbox``."""
+    return _fetcher_class()(sandbox)
+
+
+@functools.cache
+def _fetcher_class():
+    # WeasyPrint is imported only when a PDF is made, so the class is built on first use.
+    from urllib.request import url2pathname
+
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class Refused(FatalURLFetchingError):
+        """Stops the layout: WeasyPrint would otherwise only log a failed fetch."""
+
+        def __init__(self, url: str, reason: str):
+            super().__init__(f"`{url}` {reason}")
+            self.refusal = ResourceRefused(url, reason)
+
+    class BookFetcher(URLFetcher):
+        def __init__(self, sandbox: Sandbox):
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False,
+                             fail_on_errors=True)
+            self.sandbox = sandbox
+
+        def fetch(self, url, headers=None):
+            scheme = urlsplit(url).scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme != "file":
+                raise Refused(url, "is not allowed: a book reads nothing from the network")
+            path = Path(url2pathname(unquote(urlsplit(url).path)))
+            if not self.sandbox.inside(path):
+                raise Refused(url, "is outside the book's folders")
+            path = self.sandbox.restyle(path)
+            try:
+                data = path.read_bytes()
+            except OSError:
+                raise Refused(url, "was not found") from None
+            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=data, headers={"Content-Type": media_type})
+
+    return BookFetcher

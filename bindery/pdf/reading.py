@@ -1,0 +1,85 @@
+"""Layout -> the reading PDF: tagged PDF/UA-1 at the trim size, running heads and folios
+marked as pagination artifacts, no marks and no output intent.
+
+It is the same laid-out pages as the press PDF (one layout), every page box cut to the trim.
+"""
+
+from __future__ import annotations
+
+from ..model import Book, Made
+from .layout import Layout
+from .writer import compress_once, objects, pages, ref, write_pdf
+
+VARIANT = "pdf/ua-1"
+
+
+def reading_pdf(book: Book, layout: Layout) -> Made:
+    """The PDF to read and to print at home: tagged PDF/UA-1, trim size, no marks."""
+    return write_pdf(book, layout, VARIANT, press=False, finisher=_finish)
+
+
+def _finish(document, pdf) -> None:
+    for page in pages(pdf):
+        page["MediaBox"] = page["TrimBox"]      # the trim is the page
+        page["BleedBox"] = page["TrimBox"]
+    _pagination_artifacts(pdf)
+    compress_once(pdf)
+
+
+def _pagination_artifacts(pdf) -> None:
+    """Running heads and folios become pagination artifacts, outside the structure tree.
+
+    WeasyPrint 70 tags the text of page-margin boxes with marked-content ids whose structure
+    elements it leaves out of the tree (an artifact in the tree needs PDF 2.0). Here those
+    sequences become ``/Artifact <</Type /Pagination>>``, as PDF/UA-1 wants for them, and
+    the orphan elements are dropped.
+    """
+    import pydyf
+
+    found = objects(pdf)
+    root_ref = pdf.catalog.get("StructTreeRoot")
+    if root_ref is None:
+        return
+    root = found[ref(root_ref)]
+    reachable: set[int] = set()
+    todo = [ref(kid) for kid in root["K"]]
+    while todo:
+        number = todo.pop()
+        if number in reachable:
+            continue
+        reachable.add(number)
+        element = found[number]
+        for kid in element.get("K", ()):
+            if isinstance(kid, bytes) and kid.endswith(b" R"):
+                todo.append(ref(kid))
+    orphans = [obj for obj in pdf.objects
+               if isinstance(obj, dict) and obj.get("Type") == "/StructElem"
+               and obj.number not in reachable]
+    artifacts: dict[int, set[int]] = {}      # page object number -> MCIDs
+    for orphan in orphans:
+        # Left in the file, unreferenced: marking a pydyf object free breaks the numbering
+        # of its compressed object stream.
+        for kid in orphan.get("K", ()):
+            if isinstance(kid, int):
+                artifacts.setdefault(ref(orphan["Pg"]), set()).add(kid)
+    page_numbers = [page.number for page in pages(pdf)]
+    for page in pages(pdf):
+        mcids = artifacts.get(page.number)
+        if not mcids:
+            continue
+        stream = found[ref(page["Contents"])].stream
+        for i in range(1, len(stream) - 1):
+            item = stream[i]
+            if (isinstance(item, dict) and item.get("MCID") in mcids
+                    and stream[i + 1] == b"BDC"):
+                stream[i - 1] = "/Artifact"
+                stream[i] = pydyf.Dictionary({"Type": "/Pagination"})
+    parent_tree = found[ref(root["ParentTree"])]
+    nums = parent_tree["Nums"]
+    for index in range(0, len(nums), 2):
+        page_index, refs = nums[index], nums[index + 1]
+        if not isinstance(refs, list) or page_index >= len(page_numbers):
+            continue
+        for mcid in artifacts.get(page_numbers[page_index], ()):
+            if mcid < len(refs):
+                refs[mcid] = b"null"
