@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from . import __version__
 from .errors import BookError
 from .model import Book, Cover
 from .sandbox import Sandbox
 from .source.text import read_text
+from .templating import BudgetExceeded, make_environment, plain, render_within_budget
 
 #: Where the EPUB's one stylesheet goes, relative to the package document.
 EPUB_STYLESHEET = "styles/book.css"
@@ -88,12 +88,7 @@ def environment(sandbox: Sandbox) -> jinja2.Environment:
     document is rendered twice per EPUB, and `watch` renders again and again); a changed
     template, or a template a book adds to its own folder, is picked up: the loader tells
     Jinja when a template is out of date."""
-    env = SandboxedEnvironment(
-        loader=_Loader(sandbox),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    env = make_environment(_Loader(sandbox))
     env.globals["version"] = __version__
     return env
 
@@ -104,29 +99,30 @@ def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) 
     The EPUB opens with a cover page when there is a ``cover`` (only the EPUB has one).
     """
     env = environment(sandbox)
+    view = plain(book)            # what templates see: plain records, no paths
     documents = []
     if cover is not None:
-        documents.append(_document(env, "epub/cover.xhtml", book, "cover", "text/cover.xhtml",
+        documents.append(_document(env, "epub/cover.xhtml", view, "cover", "text/cover.xhtml",
                                    book.labels["cover"], "cover", landmark="cover",
                                    in_toc=False, cover=cover))
-    documents.append(_document(env, "epub/titlepage.xhtml", book, "titlepage",
+    documents.append(_document(env, "epub/titlepage.xhtml", view, "titlepage",
                                "text/titlepage.xhtml", book.title, "frontmatter",
                                landmark="titlepage", in_toc=False))
     first_body = next((c.id for c in book.chapters if c.division.matter == "body"), None)
     first_back = next((c.id for c in book.chapters if c.division.matter == "back"), None)
-    for chapter in book.chapters:
+    for chapter, chapter_view in zip(book.chapters, view.chapters):
         landmark = {first_body: "bodymatter", first_back: "backmatter"}.get(chapter.id)
         documents.append(_document(
-            env, "epub/chapter.xhtml", book, chapter.id, f"text/{chapter.document_name}",
+            env, "epub/chapter.xhtml", view, chapter.id, f"text/{chapter.document_name}",
             chapter.title, f"{chapter.division.matter}matter", landmark=landmark,
-            chapter=chapter))
+            chapter=chapter_view))
     documents.append(_document(
-        env, "epub/colophon.xhtml", book, "colophon", "text/colophon.xhtml",
+        env, "epub/colophon.xhtml", view, "colophon", "text/colophon.xhtml",
         book.labels["colophon"],
         "backmatter", landmark=None if first_back else "backmatter"))
     stylesheets = [sandbox.style(name) for name in ("common.css", "print.css")]
     contents = _wants_contents(book)
-    print_html = _render(env, "print/book.html", book=book, date=date, contents=contents,
+    print_html = _render(env, "print/book.html", book=view, date=date, contents=contents,
                          stylesheets=[path.resolve().as_uri() for path in stylesheets])
     epub_css = "\n".join(read_text(sandbox.style(name), "stylesheet")
                          for name in ("common.css", "epub.css"))
@@ -146,7 +142,7 @@ def _wants_contents(book: Book) -> bool:
     return book.print.toc if book.print.toc is not None else len(book.chapters) > 2
 
 
-def _document(env, template: str, book: Book, doc_id: str, name: str, title: str,
+def _document(env, template: str, book, doc_id: str, name: str, title: str,
               matter: str, landmark: str | None = None, in_toc: bool = True,
               **context) -> Document:
     xhtml = _render(env, template, book=book, title=title, matter=matter,
@@ -157,7 +153,7 @@ def _document(env, template: str, book: Book, doc_id: str, name: str, title: str
 
 def _render(env: jinja2.Environment, template: str, **context) -> str:
     try:
-        return env.get_template(template).render(**context)
+        return render_within_budget(env.get_template(template), context)
     except jinja2.TemplateSyntaxError as error:
         raise BookError(f"template syntax error: {error.message}",
                         error.filename or template, error.lineno) from None
@@ -173,6 +169,17 @@ def _render(env: jinja2.Environment, template: str, **context) -> str:
         path, line = _template_frame(error)
         raise BookError(f"template error: {error.message or error}", path or template,
                         line) from None
+    except BudgetExceeded as error:
+        path, line = _template_frame(error)
+        raise BookError(f"template stopped: {error}", path or template, line,
+                        hint="a template has a budget of time, output and memory"
+                        ) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError,
+            AttributeError, MemoryError) as error:
+        # Whatever else a template's own expressions raise is the template's fault.
+        path, line = _template_frame(error)
+        raise BookError(f"template error: {type(error).__name__}: {error}",
+                        path or template, line) from None
 
 
 def _template_frame(error: BaseException) -> tuple[str | None, int | None]:
