@@ -198,6 +198,7 @@ def clean(book_dir: Path, out_dir: Path) -> None:
     Example:
       bindery clean book --out dist
     """
+    from .builder.fingerprint import Identity, identity
     from .builder.outdir import OutputFolder
     from .source import load
 
@@ -205,11 +206,19 @@ def clean(book_dir: Path, out_dir: Path) -> None:
         click.echo(f"nothing to remove: {display_path(out_dir)} does not exist")
         return
     try:
-        slug = load(book_dir).slug
-    except BookError:
-        slug = None          # a broken book: what the manifest names is enough
-    for path in OutputFolder(out_dir).clean(slug):
+        book = load(book_dir)
+        which = Identity(book.slug, book.identifier)
+    except BookError as error:
+        which = identity(book_dir)       # a broken book: book.toml may still name it
+        if which is None:
+            raise BookError(f"cannot tell which outputs are this book's: {error}") from None
+    done = OutputFolder(out_dir).clean(which)
+    for path in done.removed:
         click.echo(f"removed {display_path(path)}{'/' if path == out_dir else ''}")
+    for path, why in done.kept:
+        click.echo(f"kept {display_path(path)}: {why}")
+    if not done.removed and not done.kept:
+        click.echo(f"nothing to remove: {display_path(out_dir)} holds no outputs of this book")
 
 
 @main.command()

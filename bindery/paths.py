@@ -1,8 +1,19 @@
-"""Paths -> whether they stay inside a folder: the one test every read of the book goes by."""
+"""Paths -> whether they stay inside a folder, and files read only when they are regular
+files of a bounded size: the rules every read of a book goes by."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
+
+from .errors import BookError
+
+MiB = 1024 * 1024
+#: The largest text a book may give: book.toml, a chapter, a template, a stylesheet.
+TEXT_LIMIT = 16 * MiB
+#: The largest binary file a book may give: an image, a font, a colour profile.
+FILE_LIMIT = 64 * MiB
 
 
 def within(path: Path, folder: Path) -> bool:
@@ -14,3 +25,44 @@ def relative_name_ok(name: str) -> bool:
     """Whether ``name`` is written as a path relative to its folder: not absolute, no drive,
     no URL scheme (what a book.toml entry or a template name may be)."""
     return not (Path(name).is_absolute() or name.startswith(("/", "\\")) or ":" in name)
+
+
+def read_file(path: Path, what: str = "file", limit: int = FILE_LIMIT) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    A folder, a FIFO, a device or a socket is refused by its type before anything is read
+    (a FIFO is opened without waiting for a writer), and a file over the limit by its size.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise BookError(f"{what} not found", path) from None
+    except IsADirectoryError:
+        raise BookError(f"{what} is a folder, not a file", path) from None
+    except OSError as error:
+        raise BookError(f"cannot read {what}: {error.strerror}", path) from None
+    try:
+        status = os.fstat(handle)
+        if stat.S_ISDIR(status.st_mode):
+            raise BookError(f"{what} is a folder, not a file", path)
+        if not stat.S_ISREG(status.st_mode):
+            raise BookError(f"{what} is not a regular file (a pipe, a device or a socket)",
+                            path)
+        if status.st_size > limit:
+            raise BookError(f"{what} is {status.st_size / MiB:.1f} MiB; a book's {what} may "
+                            f"have at most {limit // MiB} MiB", path)
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(handle, 1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise BookError(f"{what} grew past {limit // MiB} MiB while it was read",
+                                path)
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise BookError(f"cannot read {what}: {error.strerror}", path) from None
+    finally:
+        os.close(handle)

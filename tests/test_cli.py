@@ -28,7 +28,7 @@ def book_with_outputs(tmp_path, tiny_book):
     out = tmp_path / "dist"
     shutil.copytree(tiny_book.out, out)
     before = output_contents(out)
-    assert ".bindery-manifest.json" in before
+    assert ".bindery-petit-traite.json" in before
     return book, out, before
 
 

@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..errors import BookError
+from ..paths import TEXT_LIMIT, read_file, relative_name_ok, within
 from ..resources import PACKAGE, STYLES, TEMPLATES
+from ..source.names import is_slug, slugify
 from .outputs import OUTPUTS
 
 
@@ -27,10 +30,14 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_hash(path: Path) -> str | None:
+def file_hash(path: Path, root: Path) -> str | None:
+    """The hash of a regular file inside ``root``; None for anything else (what the full
+    build then refuses with its reason): nothing outside the book, no pipe, no device."""
+    if not within(path, root):
+        return None
     try:
-        return sha256(Path(path).read_bytes())
-    except OSError:
+        return sha256(read_file(path))
+    except BookError:
         return None
 
 
@@ -40,6 +47,7 @@ class Inputs:
 
     groups: dict[str, dict[str, str]]    # "common", "epub", "booklet" -> name -> hash
     notes: dict[str, str]       # what only the warnings depend on: the chapter files present
+    identity: "Identity"
     epub_page_list: bool = True  # the EPUB needs the print layout for its page list
 
     @property
@@ -81,7 +89,7 @@ def _folder(root: Path, label: str, epub_only) -> tuple[dict[str, str], dict[str
             if path.is_file() and not path.name.startswith(".") and not _bytecode(path):
                 relative = path.relative_to(root).as_posix()
                 target = epub if epub_only(relative) else common
-                target[f"{label}/{relative}"] = file_hash(path) or ""
+                target[f"{label}/{relative}"] = file_hash(path, root) or ""
     return common, epub
 
 
@@ -93,18 +101,53 @@ def _settings(data: dict, key: str) -> str:
     return sha256(json.dumps(data.get(key), sort_keys=True, default=str).encode())
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Which book this is, as book.toml says before it is checked: its slug names its
+    outputs and its manifest, its identifier tells two books with one slug apart."""
+
+    slug: str
+    identifier: str
+
+
+def _book_toml(book_dir: Path) -> dict | None:
+    """book.toml's data, or None when it cannot be read (the full build says why)."""
+    try:
+        return tomllib.loads(read_file(book_dir / "book.toml", "book.toml",
+                                       TEXT_LIMIT).decode("utf-8-sig"))
+    except (BookError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+
+
+def identity(book_dir: Path) -> Identity | None:
+    """The book's slug and identifier from its book.toml; None when they cannot be told."""
+    data = _book_toml(book_dir)
+    return _identity(data) if data is not None else None
+
+
+def _identity(data: dict) -> Identity | None:
+    slug, title = data.get("slug"), data.get("title")
+    if not isinstance(slug, str):
+        slug = (slugify(title) or "book") if isinstance(title, str) else None
+    slug = " ".join(slug.split()) if slug else None
+    identifier = data.get("identifier")
+    if not slug or not is_slug(slug) or not isinstance(identifier, str):
+        return None
+    return Identity(slug, " ".join(identifier.split()))
+
+
 def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
                 known_images: list[str]) -> Inputs | None:
     """The fingerprints of the book's sources; None when book.toml cannot even be read
     (the full build then says what is wrong). ``known_images`` are the images the last
-    build used, wherever they are in the book folder."""
-    config = book_dir / "book.toml"
-    try:
-        data = tomllib.loads(config.read_bytes().decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    build used, wherever they are in the book folder. Only regular files inside the book
+    folder are read."""
+    data = _book_toml(book_dir)
+    if data is None or _identity(data) is None:
         return None
     chapters = data.get("chapters")
-    if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
+    if not isinstance(chapters, list) or not all(
+            isinstance(c, str) and relative_name_ok(c) for c in chapters):
         return None
     common: dict[str, str] = {
         "book.toml": sha256(json.dumps({k: v for k, v in data.items()
@@ -114,7 +157,7 @@ def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
         "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
     }
     for name in chapters:
-        digest = file_hash(book_dir / name)
+        digest = file_hash(book_dir / name, book_dir)
         if digest is None:
             return None
         common[f"book/{name}"] = digest
@@ -122,11 +165,13 @@ def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
     images.update(path.relative_to(book_dir).as_posix()
                   for path in (book_dir / "images").rglob("*") if path.is_file())
     for name in sorted(images):
-        common[f"book/{name}"] = file_hash(book_dir / name) or ""
+        common[f"book/{name}"] = file_hash(book_dir / name, book_dir) or ""
     epub: dict[str, str] = {"book.toml[epub]": _settings(data, "epub")}
     cover = data.get("cover")
     if isinstance(cover, str):
-        epub[f"book/{cover}"] = file_hash(book_dir / cover) or ""
+        if not relative_name_ok(cover):
+            return None
+        epub[f"book/{cover}"] = file_hash(book_dir / cover, book_dir) or ""
 
     def epub_template(relative: str) -> bool:
         return relative.startswith("epub/")
@@ -148,4 +193,5 @@ def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
         sorted(str(path) for folder in folders for path in folder.glob("*.md"))).encode())}
     epub_settings = data.get("epub") if isinstance(data.get("epub"), dict) else {}
     return Inputs(groups={"common": common, "epub": epub, "booklet": booklet}, notes=notes,
+                  identity=_identity(data),
                   epub_page_list=epub_settings.get("page_list", True) is not False)

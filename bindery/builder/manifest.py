@@ -1,27 +1,39 @@
-"""The build manifest: what the last successful build made, from which sources.
+"""The build manifest: what the last successful build of one book made, from which sources.
 
-It lives in the output folder as ``.bindery-manifest.json``; each output records the
-fingerprints of everything it was made from and the checksum of its file.
+It lives in the output folder as ``.bindery-<slug>.json``, one per book, so several books
+can share a folder. Each output records the fingerprints of everything it was made from and
+the checksum of its file. A manifest is read like any other input: anything that does not
+match the schema (a file name that is not the output's own, a path that leaves the book)
+makes it void, never obeyed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .fingerprint import Inputs, file_hash
+from ..paths import relative_name_ok
+from .fingerprint import Identity, Inputs
+from .outputs import OUTPUTS
 
-MANIFEST = ".bindery-manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: What Bindery 0.1 wrote, one per folder; read only to know which files it made.
+LEGACY_NAME = ".bindery-manifest.json"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def manifest_name(slug: str) -> str:
+    return f".bindery-{slug}.json"
 
 
 @dataclass
 class Manifest:
-    """What the last successful build made, from what."""
+    """What the last successful build of a book made, from what."""
 
+    identity: Identity
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     common: dict[str, str] = field(default_factory=dict)   # inputs of the last layout
     page_starts: list[list[Any]] = field(default_factory=list)
@@ -30,33 +42,62 @@ class Manifest:
     notes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, data: bytes | None) -> "Manifest | None":
-        """The manifest in ``data``; None when there is none or it is not one of ours."""
-        if data is None:
-            return None
+    def parse(cls, data: bytes, slug: str) -> "Manifest | None":
+        """The manifest of the book ``slug`` in ``data``; None when it is not one that
+        Bindery wrote for that slug (void: ignored, never obeyed)."""
         try:
             fields = json.loads(data.decode("utf-8"))
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
-        if not isinstance(fields, dict) or fields.get("format") != FORMAT_VERSION:
+        if not isinstance(fields, dict):
             return None
-        return cls(outputs=fields.get("outputs", {}), common=fields.get("common", {}),
-                   page_starts=fields.get("page_starts", []), images=fields.get("images", []),
-                   warnings=fields.get("warnings", []), notes=fields.get("notes", {}))
+        if fields.get("format") == 1:
+            return _legacy(fields, slug)
+        if fields.get("format") != FORMAT_VERSION or fields.get("slug") != slug:
+            return None
+        identifier = fields.get("identifier")
+        manifest = cls(Identity(slug, identifier if isinstance(identifier, str) else ""),
+                       outputs=fields.get("outputs"), common=fields.get("common"),
+                       page_starts=fields.get("page_starts"), images=fields.get("images"),
+                       warnings=fields.get("warnings"), notes=fields.get("notes"))
+        return manifest if manifest.valid() else None
+
+    def valid(self) -> bool:
+        """Whether every field has the shape Bindery writes."""
+        if not (self.identity.identifier and _strings(self.common) and _strings(self.notes)
+                and isinstance(self.outputs, dict) and isinstance(self.warnings, list)
+                and all(isinstance(item, str) for item in self.warnings)
+                and isinstance(self.images, list) and isinstance(self.page_starts, list)):
+            return False
+        for fmt, record in self.outputs.items():
+            if fmt not in OUTPUTS or not isinstance(record, dict):
+                return False
+            if record.get("file") != OUTPUTS[fmt].file_name(self.identity.slug):
+                return False
+            if not (isinstance(record.get("sha256"), str) and _SHA256.match(record["sha256"])
+                    and _strings(record.get("inputs"))):
+                return False
+        for name in self.images:
+            if (not isinstance(name, str) or not relative_name_ok(name)
+                    or ".." in name.split("/")):
+                return False
+        return all(isinstance(start, list) and len(start) == 4
+                   and isinstance(start[0], int) and isinstance(start[1], str)
+                   and isinstance(start[2], int) and isinstance(start[3], str)
+                   for start in self.page_starts)
 
     def serialise(self) -> bytes:
         return json.dumps({"format": FORMAT_VERSION, "bindery": __version__,
+                           "slug": self.identity.slug, "identifier": self.identity.identifier,
                            "outputs": self.outputs, "common": self.common,
                            "page_starts": self.page_starts, "images": self.images,
                            "warnings": self.warnings, "notes": self.notes},
                           indent=1, sort_keys=True).encode()
 
-    def fresh(self, fmt: str, inputs: Inputs, out_dir: Path) -> bool:
-        """Whether the output ``fmt`` on disk was made from exactly these inputs."""
+    def recorded(self, fmt: str, inputs: Inputs) -> bool:
+        """Whether the output ``fmt`` was last made from exactly these inputs."""
         record = self.outputs.get(fmt)
-        if record is None or record.get("inputs") != inputs.of(fmt):
-            return False
-        return file_hash(out_dir / record["file"]) == record["sha256"]
+        return record is not None and record.get("inputs") == inputs.of(fmt)
 
     def layout_reusable(self, inputs: Inputs) -> bool:
         """Whether the last layout (its page map, its reading PDF) still holds."""
@@ -68,3 +109,22 @@ class Manifest:
         current = inputs.of(fmt)
         return sorted(key for key in set(recorded) | set(current)
                       if recorded.get(key) != current.get(key))
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and isinstance(item, str) for key, item in value.items())
+
+
+def _legacy(fields: dict, slug: str) -> "Manifest | None":
+    """A Bindery 0.1 manifest: only which files of this slug it made, and their checksums."""
+    outputs = fields.get("outputs")
+    if not isinstance(outputs, dict):
+        return None
+    kept = {}
+    for fmt, record in outputs.items():
+        if (fmt in OUTPUTS and isinstance(record, dict)
+                and record.get("file") == OUTPUTS[fmt].file_name(slug)
+                and isinstance(record.get("sha256"), str) and _SHA256.match(record["sha256"])):
+            kept[fmt] = {"file": record["file"], "sha256": record["sha256"], "inputs": {}}
+    return Manifest(Identity(slug, ""), outputs=kept) if kept else None

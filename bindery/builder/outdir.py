@@ -1,21 +1,41 @@
-"""The output folder: one build at a time (a lock), files written whole and renamed into
-place, stray temporary files removed, and ``clean``. Only this module writes there."""
+"""The output folder: one build at a time (a lock), every file written whole before any is
+renamed into place (a journal finishes an interrupted set), stray temporary files removed,
+and ``clean``. Only this module writes there, and it follows no symbolic link: it touches
+only files Bindery made, as this book's manifest records them."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import hashlib
+import json
 import os
+import re
+import stat
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .manifest import MANIFEST, Manifest
+from ..errors import BookError
+from ..paths import MiB
+from .fingerprint import Identity
+from .manifest import LEGACY_NAME, Manifest, manifest_name
 from .outputs import OUTPUTS
 from .report import Progress
 
 LOCK = ".bindery.lock"
+_TEMPORARY = re.compile(r"^\.(?P<name>[^/]+)\.(?P<pid>\d+)\.tmp$")
+_NO_FOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What ``clean`` did: the files it removed, and those it kept, with why."""
+
+    removed: list[Path]
+    kept: list[tuple[Path, str]]
 
 
 @dataclass(frozen=True)
@@ -27,7 +47,20 @@ class OutputFolder:
         return self.path / OUTPUTS[fmt].file_name(slug)
 
     def create(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Make the folder (and its parents); a file in its place is an error."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise BookError("the output folder is a file, not a folder", self.path,
+                            hint="give another --out") from None
+        except OSError as error:
+            raise BookError(f"cannot make the output folder: {error.strerror}",
+                            self.path) from None
+        if self.path.is_symlink() or not self.path.is_dir():
+            raise BookError("the output folder is not a folder", self.path,
+                            hint="give another --out")
+
+    # -- the lock -----------------------------------------------------------------------
 
     @contextmanager
     def locked(self, progress: Progress | None = None) -> Iterator[None]:
@@ -54,79 +87,246 @@ class OutputFolder:
 
     @contextmanager
     def _process_lock(self, progress: Progress) -> Iterator[None]:
-        with open(self.path / LOCK, "a+") as handle:
+        path = self.path / LOCK
+        handle = self._open(path, os.O_RDWR | os.O_CREAT)
+        try:
+            if not stat.S_ISREG(os.fstat(handle).st_mode):
+                raise BookError("is not a regular file", path, hint="remove it")
             try:
                 fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                progress.waiting(f"another build is writing to {self.path} ({holder}); "
-                                 f"waiting")
+                holder = os.pread(handle, 100, 0).decode("ascii", "replace").strip()
+                progress.waiting(f"another build is writing to {self.path} "
+                                 f"({holder or 'another process'}); waiting")
                 fcntl.lockf(handle, fcntl.LOCK_EX)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, f"pid {os.getpid()}".encode(), 0)
             try:
                 yield
             finally:
                 fcntl.lockf(handle, fcntl.LOCK_UN)
+        finally:
+            os.close(handle)
 
-    def remove_stray_files(self) -> None:
-        """Temporary files left by a build that was killed while writing."""
-        for path in self.path.glob(".*.tmp"):
-            path.unlink(missing_ok=True)
-
-    def read_manifest(self) -> Manifest | None:
+    def _open(self, path: Path, flags: int) -> int:
         try:
-            data = (self.path / MANIFEST).read_bytes()
+            return os.open(path, flags | _NO_FOLLOW, 0o644)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise BookError("is a symbolic link; Bindery follows no link in its output "
+                                "folder", path, hint="remove it") from None
+            raise BookError(f"cannot open: {error.strerror}", path) from None
+
+    # -- reading what is there ----------------------------------------------------------
+
+    def read(self, name: str, limit: int = 1024 * MiB) -> bytes | None:
+        """The bytes of a regular file of the folder (never through a link); None when
+        there is none."""
+        try:
+            handle = os.open(self.path / name, os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW)
         except OSError:
             return None
-        return Manifest.parse(data)
+        try:
+            status = os.fstat(handle)
+            if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+                return None
+            with os.fdopen(os.dup(handle), "rb") as reader:
+                return reader.read(limit + 1)
+        finally:
+            os.close(handle)
 
-    def write_manifest(self, manifest: Manifest) -> None:
-        write_atomically(self.path / MANIFEST, manifest.serialise())
+    def checksum(self, name: str) -> str | None:
+        data = self.read(name)
+        return hashlib.sha256(data).hexdigest() if data is not None else None
 
-    def forget_manifest(self) -> None:
-        (self.path / MANIFEST).unlink(missing_ok=True)
+    def read_manifest(self, identity: Identity) -> Manifest | None:
+        """This book's manifest, when it is a valid one; a manifest of another book with
+        the same slug is an error (its outputs are not this book's to replace)."""
+        data = self.read(manifest_name(identity.slug), 16 * MiB)
+        manifest = Manifest.parse(data, identity.slug) if data is not None else None
+        if manifest is None:
+            legacy = self.read(LEGACY_NAME, 16 * MiB)
+            manifest = Manifest.parse(legacy, identity.slug) if legacy is not None else None
+        if manifest is not None and manifest.identity.identifier not in (
+                "", identity.identifier):
+            raise BookError(f"this folder holds the outputs of another book with the slug "
+                            f"`{identity.slug}` ({manifest.identity.identifier})",
+                            self.path / manifest_name(identity.slug),
+                            hint="build into another --out, or give this book its own slug")
+        return manifest
 
-    def clean(self, slug: str | None) -> list[Path]:
-        """Remove the outputs the manifest names (and, when the book could be read, those
-        of its slug), the manifest and the lock; the folder too when it is left empty.
-        Returns what was removed."""
-        names = set()
-        manifest = self.read_manifest()
-        if manifest is not None:
-            names.update(record["file"] for record in manifest.outputs.values())
-        if slug is not None:
-            names.update(kind.file_name(slug) for kind in OUTPUTS.values())
-        removed = []
+    def fresh(self, manifest: Manifest, fmt: str) -> bool:
+        """Whether the file of ``fmt`` is the one the manifest records."""
+        record = manifest.outputs.get(fmt)
+        return record is not None and self.checksum(record["file"]) == record["sha256"]
+
+    def _ours(self, name: str, manifest: Manifest | None, data: bytes) -> bool:
+        """Whether ``name`` may be replaced: nothing is there, or a regular file this book's
+        manifest records as its output (made by Bindery, perhaps damaged since: the build
+        restores it), or a file with the very bytes that would be written."""
+        try:
+            status = os.lstat(self.path / name)
+        except FileNotFoundError:
+            return True
+        if not stat.S_ISREG(status.st_mode):
+            return False
+        records = manifest.outputs.values() if manifest is not None else ()
+        if any(record["file"] == name for record in records):
+            return True
+        return self.checksum(name) == hashlib.sha256(data).hexdigest()
+
+    # -- writing: all or nothing ----------------------------------------------------------
+
+    def commit(self, identity: Identity, files: dict[str, bytes], manifest: Manifest,
+               previous: Manifest | None) -> None:
+        """Write ``files`` (name -> bytes) and the manifest, all or none.
+
+        Every file is written to a temporary name and flushed to disk first; then a journal
+        lists the renames, and they are made. A build stopped during the renames is
+        completed by the next one (``recover``), so the folder holds the old set or the new.
+        """
+        for name, data in files.items():
+            if not self._ours(name, previous, data):
+                raise BookError("a file Bindery did not make is in the way; it is left as "
+                                "it is", self.path / name,
+                                hint="move it, or build into another --out")
+        everything = {**files, manifest_name(identity.slug): manifest.serialise()}
+        written: dict[str, str] = {}
+        try:
+            for name, data in everything.items():
+                written[name] = self._write_temporary(name, data)
+            journal = self._journal_name(identity.slug)
+            self._write_file(journal, json.dumps(written, sort_keys=True).encode())
+            self._sync_folder()
+        except OSError as error:
+            for temporary in written.values():
+                (self.path / temporary).unlink(missing_ok=True)
+            raise BookError(f"cannot write: {error.strerror} (the previous outputs are "
+                            f"unchanged)", self.path) from None
+        self._finish(journal, written)
+        legacy = self.path / LEGACY_NAME
+        if previous is not None and not previous.identity.identifier and legacy.is_file():
+            legacy.unlink()          # a Bindery 0.1 manifest, replaced by this book's own
+
+    def _write_temporary(self, name: str, data: bytes) -> str:
+        temporary = f".{name}.{os.getpid()}.tmp"
+        self._write_file(temporary, data, exclusive=True)
+        return temporary
+
+    def _write_file(self, name: str, data: bytes, exclusive: bool = False) -> None:
+        """Write and flush a file of the folder, never through a link."""
+        path = self.path / name
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+        try:
+            handle = os.open(path, flags | _NO_FOLLOW, 0o644)
+        except FileExistsError:
+            os.unlink(path)
+            handle = os.open(path, flags | _NO_FOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+            os.fsync(handle)
+        except OSError:
+            os.close(handle)
+            os.unlink(path)
+            raise
+        os.close(handle)
+
+    def _sync_folder(self) -> None:
+        handle = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+    def _journal_name(self, slug: str) -> str:
+        return f".bindery-{slug}.journal"
+
+    def _finish(self, journal: str, renames: dict[str, str]) -> None:
+        try:
+            for name, temporary in renames.items():
+                if (self.path / temporary).exists():
+                    os.replace(self.path / temporary, self.path / name)
+            self._sync_folder()
+            (self.path / journal).unlink(missing_ok=True)
+        except OSError as error:
+            raise BookError(f"cannot finish writing: {error.strerror}; the next build "
+                            f"finishes it", self.path) from None
+
+    def recover(self) -> None:
+        """Finish the renames a stopped build listed in a journal; then remove temporary
+        files left by a build stopped while it wrote (the old set stays)."""
+        for journal in sorted(self.path.glob(".bindery-*.journal")):
+            data = self.read(journal.name, MiB)
+            renames = _journal(data)
+            if renames is not None:
+                self._finish(journal.name, renames)
+            else:
+                journal.unlink(missing_ok=True)     # not ours to obey
+        for path in self.path.glob(".*.tmp"):
+            if _TEMPORARY.match(path.name) and not path.is_symlink():
+                path.unlink(missing_ok=True)
+
+    # -- clean --------------------------------------------------------------------------
+
+    def clean(self, identity: Identity) -> Removed:
+        """Remove the outputs this book's manifest records, when they are still the files
+        Bindery made (same checksum), and the manifest; the lock when no other book's
+        manifest is left, and the folder when it ends empty."""
+        removed: list[Path] = []
+        kept: list[tuple[Path, str]] = []
         with self.locked():
-            for name in sorted(names) + [MANIFEST]:
-                path = self.path / name
-                if path.is_file():
-                    path.unlink()
-                    removed.append(path)
-            (self.path / LOCK).unlink(missing_ok=True)
+            self.recover()
+            manifest = self.read_manifest(identity)
+            if manifest is not None:
+                for record in manifest.outputs.values():
+                    path = self.path / record["file"]
+                    if not os.path.lexists(path):
+                        continue
+                    if self.checksum(record["file"]) == record["sha256"]:
+                        path.unlink()
+                        removed.append(path)
+                    else:
+                        kept.append((path, "changed since Bindery made it"))
+                for name in (manifest_name(identity.slug), LEGACY_NAME):
+                    path = self.path / name
+                    if self.read(name, 16 * MiB) is not None and (
+                            name != LEGACY_NAME or not manifest.identity.identifier):
+                        path.unlink()
+                        removed.append(path)
+            others = [path for path in self.path.glob(".bindery-*.json")]
+            lock = self.path / LOCK
+            if not others and lock.is_file() and not lock.is_symlink():
+                lock.unlink()
         if not any(self.path.iterdir()):
             self.path.rmdir()
             removed.append(self.path)
-        return removed
+        return Removed(removed, kept)
+
+
+def _journal(data: bytes | None) -> dict[str, str] | None:
+    """A journal's renames, when every one is a temporary file of the folder to a plain
+    name in it; None for anything else."""
+    if data is None:
+        return None
+    try:
+        renames = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(renames, dict):
+        return None
+    for name, temporary in renames.items():
+        match = _TEMPORARY.match(temporary) if isinstance(temporary, str) else None
+        if (match is None or match["name"] != name or "/" in name or name in ("", ".", "..")
+                or not name.startswith((".bindery-",)) and not _is_output_name(name)):
+            return None
+    return renames
+
+
+def _is_output_name(name: str) -> bool:
+    return any(name.endswith(kind.suffix) for kind in OUTPUTS.values())
 
 
 _THREAD_LOCKS: dict[str, Any] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -9,6 +9,7 @@ One build of a book runs at a time (the output folder's lock).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from ..errors import BookError
 from ..model import Book, Cover, Made, PageStart
 from ..sandbox import Sandbox
 from ..source import check_book_folder
-from .fingerprint import sha256, source_name
+from .fingerprint import Identity, sha256, source_name
 from .manifest import Manifest
-from .outdir import OutputFolder, write_atomically
+from .outdir import OutputFolder
 from .outputs import OUTPUTS
 from .plan import Plan, make_plan
 from .report import BuildReport, Clock, Output, Progress
@@ -49,7 +50,11 @@ class Job:
 
     def previous(self, fmt: str) -> bytes:
         """An output of the last build, as it is on disk (the plan found it fresh)."""
-        return (self.folder.path / self.manifest.outputs[fmt]["file"]).read_bytes()
+        data = self.folder.read(self.manifest.outputs[fmt]["file"])
+        if data is None:
+            raise BookError("the last build's output is gone", self.folder.path,
+                            hint="build again")
+        return data
 
 
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildReport:
@@ -60,7 +65,7 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildRepor
     folder = OutputFolder(request.out_dir)
     folder.create()
     with folder.locked(progress):
-        folder.remove_stray_files()
+        folder.recover()
         plan = make_plan(request, folder)
         if plan.stale:
             report = _build(request, plan, folder, progress)
@@ -79,7 +84,7 @@ def _unchanged(request: BuildRequest, plan: Plan, folder: OutputFolder) -> Build
         from ..source import load
         manifest.warnings = [str(warning) for warning in load(request.book_dir).warnings]
         manifest.notes = dict(plan.inputs.notes)
-        folder.write_manifest(manifest)
+        folder.commit(plan.identity, {}, manifest, manifest)
     report = BuildReport(warnings=list(manifest.warnings))
     refuse_warnings(request.strict, report.warnings)
     for fmt in request.formats:
@@ -183,9 +188,12 @@ def _timed(work):
 
 def _write(request: BuildRequest, plan: Plan, job: Job,
            made: dict[str, tuple[Made, float]], report: BuildReport) -> None:
-    """Every output is made: now write them, then the manifest that describes them."""
-    inputs, previous = plan.inputs, plan.manifest
-    manifest = previous or Manifest()
+    """Every output is made: now write them and the manifest that describes them."""
+    book = Identity(job.book.slug, job.book.identifier)
+    inputs = plan.inputs
+    previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
+    manifest = Manifest(book) if previous is None else dataclasses.replace(
+        copy.deepcopy(previous), identity=book)       # the previous one judges what is ours
     if inputs is not None and report.laid_out:
         manifest.common = dict(inputs.common)
         manifest.page_starts = [list(dataclasses.astuple(start)) for start in job.starts]
@@ -195,24 +203,21 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
         manifest.notes = dict(inputs.notes)
     changed = {fmt: previous.changed(fmt, inputs) if previous and inputs else []
                for fmt in request.formats}
+    files = {}
     for fmt in request.formats:
         path = job.folder.file(job.book.slug, fmt)
         if fmt in plan.stale:
             result, seconds = made[fmt]
-            write_atomically(path, result.data)
+            files[path.name] = result.data
             reason = ", ".join(source_name(key, request.book_dir) for key in changed[fmt][:3])
             alongside = OUTPUTS[fmt].own_process and request.parallel
             report.outputs.append(Output(fmt, path, len(result.data), seconds, True, reason,
                                          alongside))
-            if inputs is not None:
-                manifest.outputs[fmt] = {"file": path.name, "sha256": sha256(result.data),
-                                         "inputs": inputs.of(fmt)}
+            manifest.outputs[fmt] = {"file": path.name, "sha256": sha256(result.data),
+                                     "inputs": inputs.of(fmt) if inputs is not None else {}}
         else:
             report.outputs.append(Output(fmt, path, path.stat().st_size, 0.0, False))
-    if inputs is None:
-        job.folder.forget_manifest()           # sources unreadable by the fingerprint
-    else:
-        job.folder.write_manifest(manifest)
+    job.folder.commit(book, files, manifest, previous)
 
 
 def refuse_warnings(strict: bool, warnings: list) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .fingerprint import Inputs, fingerprint
+from .fingerprint import Identity, Inputs, fingerprint, identity
 from .manifest import Manifest
 from .outdir import OutputFolder
 from .outputs import OUTPUTS
@@ -14,33 +14,40 @@ from .request import BuildRequest
 
 @dataclass(frozen=True)
 class Plan:
-    manifest: Manifest | None     # the last build's, when there is one
-    inputs: Inputs | None         # None when book.toml cannot even be read
+    identity: Identity | None     # the book's slug and identifier, as book.toml says
+    manifest: Manifest | None     # the last build's, when there is a valid one
+    inputs: Inputs | None         # None when the sources cannot even be fingerprinted
     stale: tuple[str, ...]        # the outputs to make, in table order
     reuse_layout: bool            # no layout: the last one's page map and PDF serve
 
+    def fresh(self, fmt: str, folder: OutputFolder) -> bool:
+        """Whether the output on disk was made from exactly today's inputs."""
+        return (self.manifest is not None and self.inputs is not None
+                and self.manifest.recorded(fmt, self.inputs)
+                and folder.fresh(self.manifest, fmt))
+
 
 def make_plan(request: BuildRequest, folder: OutputFolder) -> Plan:
-    manifest = folder.read_manifest()
+    book = identity(request.book_dir)
+    manifest = folder.read_manifest(book) if book is not None else None
     inputs = fingerprint(request.book_dir, request.booklet.given(),
                          manifest.images if manifest else [])
-    if request.force or inputs is None or manifest is None:
-        stale = request.formats
-    else:
-        stale = tuple(fmt for fmt in request.formats
-                      if not manifest.fresh(fmt, inputs, folder.path))
-    reuse = bool(stale) and not _needs_layout(stale, inputs, manifest, folder)
-    return Plan(manifest, inputs, stale, reuse)
+    plan = Plan(book, manifest, inputs, request.formats, False)
+    if not (request.force or inputs is None or manifest is None):
+        stale = tuple(fmt for fmt in request.formats if not plan.fresh(fmt, folder))
+        plan = Plan(book, manifest, inputs, stale, False)
+    reuse = bool(plan.stale) and not _needs_layout(plan, folder)
+    return Plan(book, manifest, inputs, plan.stale, reuse)
 
 
-def _needs_layout(stale, inputs: Inputs | None, manifest: Manifest | None,
-                  folder: OutputFolder) -> bool:
+def _needs_layout(plan: Plan, folder: OutputFolder) -> bool:
     """Whether the stale outputs need the book laid out again.
 
     The PDFs always do. The EPUB needs only the page map (none when book.toml turns its
     page list off) and the booklet only the reading PDF: when the sources the layout depends
     on are unchanged, the last build's serve.
     """
+    stale, inputs, manifest = plan.stale, plan.inputs, plan.manifest
     if any(OUTPUTS[fmt].layout for fmt in stale):
         return True
     if (inputs is not None and not inputs.epub_page_list
@@ -48,9 +55,5 @@ def _needs_layout(stale, inputs: Inputs | None, manifest: Manifest | None,
         return False                   # an EPUB without a page list needs no layout
     if inputs is None or manifest is None or not manifest.layout_reusable(inputs):
         return True
-    for fmt in stale:
-        read = OUTPUTS[fmt].reads
-        if read is not None and (read not in manifest.outputs
-                                 or not manifest.fresh(read, inputs, folder.path)):
-            return True
-    return False
+    return any(OUTPUTS[fmt].reads is not None and not plan.fresh(OUTPUTS[fmt].reads, folder)
+               for fmt in stale)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from ..model import Book, Cover
+from ..paths import read_file
 from ..sandbox import Sandbox
 
 WIDTH, HEIGHT = 1600, 2560
@@ -35,7 +36,7 @@ def cover_for(book: Book) -> Cover:
 def cover_image(book: Book, sandbox: Sandbox) -> bytes:
     """The bytes of the cover image: the user's file, or one drawn from the metadata."""
     if book.cover is not None:
-        return book.cover.read_bytes()
+        return read_file(book.cover, "cover image")
     return _draw(book, sandbox)
 
 

@@ -26,6 +26,7 @@ from .. import __version__
 from ..errors import BookWarning
 from ..model import Book, Cover, Made, PageStart
 from ..namespaces import OPF, XHTML, XML_LANG
+from ..paths import read_file
 from ..render import EPUB_STYLESHEET, Document, NavEntry, Pages, render_nav
 from ..sandbox import Sandbox
 from .accessibility import accessibility
@@ -153,7 +154,7 @@ def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]],
     for image in book.images:
         package.add_item(epub.EpubItem(uid=_item_id(image.href), file_name=image.href,
                                        media_type=image.media_type,
-                                       content=image.source.read_bytes()))
+                                       content=read_file(image.source, "image")))
     spine = []
     for document, content in documents:
         # ebooklib: a plain EpubItem is written as we made it (EpubHtml would rebuild it).

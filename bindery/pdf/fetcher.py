@@ -11,6 +11,8 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ..errors import BookError
+from ..paths import read_file
 from ..sandbox import ResourceRefused, Sandbox
 
 
@@ -50,9 +52,9 @@ def _fetcher_class():
                 raise Refused(url, "is outside the book's folders")
             path = self.sandbox.restyle(path)
             try:
-                data = path.read_bytes()
-            except OSError:
-                raise Refused(url, "was not found") from None
+                data = read_file(path, "resource")
+            except BookError as error:
+                raise Refused(url, f"cannot be read: {error.message}") from None
             media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, body=data, headers={"Content-Type": media_type})
 

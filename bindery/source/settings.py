@@ -72,6 +72,8 @@ def read_settings(root: Path) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise toml_error(error, config) from None
+    except RecursionError:
+        raise BookError("invalid TOML: arrays or tables nest too deep", config) from None
     return _Reader(root, config, KeyLines(text), data).settings()
 
 

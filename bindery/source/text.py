@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ..errors import BookError
+from ..paths import TEXT_LIMIT, read_file
 
 # XML 1.0 allows tab, line feed, carriage return and everything from U+0020 up, except the
 # surrogates and U+FFFE/U+FFFF. Python strings can carry all of those; an XHTML file cannot.
@@ -22,17 +23,10 @@ def line_and_column(text: str, index: int) -> tuple[int, int]:
 def read_text(path: Path, what: str = "file") -> str:
     """The file's text: UTF-8 (a byte-order mark is accepted), line ends normalised to \\n.
 
-    Bytes that are not UTF-8 and characters that cannot be in an XML document are errors that
-    name the file and the place.
+    Only a regular file of at most 16 MiB is read. Bytes that are not UTF-8 and characters
+    that cannot be in an XML document are errors that name the file and the place.
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BookError(f"{what} not found", path) from None
-    except IsADirectoryError:
-        raise BookError(f"{what} is a folder, not a file", path) from None
-    except OSError as error:
-        raise BookError(f"cannot read {what}: {error.strerror}", path) from None
+    data = read_file(path, what, TEXT_LIMIT)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
