@@ -39,6 +39,7 @@ class Image:
     source: Path
     href: str          # path inside the EPUB, relative to the package document: images/x.jpg
     media_type: str
+    original: str = ""  # its path in the book folder, as the chapters' XHTML refers to it
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from . import __version__
 from .errors import BookError
 from .model import Book, Cover
 from .sandbox import Sandbox
+from .source.styles import check_references, inside, only_data
 from .source.text import read_text
 from .templating import BudgetExceeded, make_environment, plain, render_within_budget
 
@@ -121,14 +122,23 @@ def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) 
         book.labels["colophon"],
         "backmatter", landmark=None if first_back else "backmatter"))
     stylesheets = [sandbox.style(name) for name in ("common.css", "print.css")]
+    for path in stylesheets:
+        check_references(read_text(path, "stylesheet"), path,
+                         inside(path.parent, sandbox.inside))
     contents = _wants_contents(book)
     print_html = _render(env, "print/book.html", book=view, date=date, contents=contents,
                          stylesheets=[path.resolve().as_uri() for path in stylesheets])
-    epub_css = "\n".join(read_text(sandbox.style(name), "stylesheet")
+    epub_css = "\n".join(_epub_stylesheet(sandbox.style(name))
                          for name in ("common.css", "epub.css"))
     return Pages(documents=tuple(documents), epub_stylesheet=epub_css, print_html=print_html,
                  print_base_url=(book.root.resolve() / "text").as_uri() + "/",
                  print_contents=contents, print_stylesheets=tuple(stylesheets))
+
+
+def _epub_stylesheet(path: Path) -> str:
+    text = read_text(path, "stylesheet")
+    check_references(text, path, only_data)
+    return text
 
 
 def render_nav(book: Book, sandbox: Sandbox, toc: list[NavEntry], landmarks: list[NavEntry],

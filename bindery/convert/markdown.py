@@ -12,7 +12,7 @@ import dataclasses
 import os
 import re
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree
 from markdown_it import MarkdownIt
@@ -26,16 +26,21 @@ from mdit_py_plugins.container import container_plugin
 from ..errors import BookError
 from ..model import Book, Chapter, Image
 from ..namespaces import XHTML
-from ..paths import within
+from ..paths import read_file, within
+from ..source.images import IMAGE_TYPES, image_problem
+from ..source.text import check_xml_characters
 from . import typography
-
-#: Image types an EPUB 3 reading system must support (core media types).
-IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
-               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 
 #: How deep lists and block quotes may nest. markdown-it silently drops what lies deeper than
 #: its own limit, and the layout engine recurses per level, so we stop with an error first.
 MAX_NESTING = 24
+#: How deep emphasis, links and spans may nest inside each other. The layout engine's time
+#: grows with the square of the depth; no text needs more than a handful.
+MAX_INLINE_NESTING = 32
+#: How many emphasized spans, links and code spans one paragraph may hold. Line breaking
+#: in the layout engine takes time that grows with the square of that number in a line
+#: box; a paragraph of prose has a few dozen.
+MAX_INLINE_ELEMENTS = 1000
 
 _LINK_SCHEMES = ("http", "https", "mailto")
 
@@ -52,7 +57,8 @@ def convert(book: Book) -> Book:
         chapters=tuple(dataclasses.replace(chapter, title=typeset(md, chapter.title))
                        for chapter in book.chapters))
     chapter_ids = {chapter.source.resolve(): chapter.id for chapter in book.chapters}
-    chapters = tuple(_convert_chapter(md, book, chapter, chapter_ids)
+    names: dict[str, Path] = {}         # the EPUB's image names, unique in the book
+    chapters = tuple(_convert_chapter(md, book, chapter, chapter_ids, names)
                      for chapter in book.chapters)
     return dataclasses.replace(book, chapters=chapters)
 
@@ -86,6 +92,7 @@ def _markdown(language: str) -> MarkdownIt:
     md.use(attrs_plugin, spans=True, allowed=["class"])
     md.add_render_rule("image", _render_image)
     md.block.ruler.before("table", "bindery_nesting", _nesting_guard)
+    md.core.ruler.after("inline", "bindery_inline", _inline_checks)
     md.core.ruler.push("bindery_typography", _tie)
     md.core.ruler.push("bindery_figures", _figures)
     md.core.ruler.push("bindery_headings", _headings)
@@ -95,8 +102,9 @@ def _markdown(language: str) -> MarkdownIt:
 
 
 def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter,
-                     chapter_ids: dict[Path, str]) -> Chapter:
-    env = {"book": book, "chapter": chapter, "chapter_ids": chapter_ids, "images": {}}
+                     chapter_ids: dict[Path, str], names: dict[str, Path]) -> Chapter:
+    env = {"book": book, "chapter": chapter, "chapter_ids": chapter_ids, "images": {},
+           "names": names}
     tokens = md.parse(chapter.markdown, env)
     html = md.renderer.render(tokens, md.options, env)
     _check_well_formed(html, chapter)
@@ -131,6 +139,32 @@ def _nesting_guard(state, start_line: int, end_line: int, silent: bool) -> bool:
 
 
 # -- core rules, run in order after markdown-it's own --------------------------------
+
+def _inline_checks(state: StateCore) -> None:
+    """Inline markup nests within bounds, and no text holds a character XML cannot (an
+    entity such as ``&#12;`` decodes to one), each an error at the chapter's line."""
+    chapter: Chapter = state.env["chapter"]
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        depth = deepest = elements = 0
+        for child in token.children:
+            depth += child.nesting
+            deepest = max(deepest, depth)
+            elements += child.nesting == 1 or child.type == "code_inline"
+            if child.type in ("text", "text_special", "code_inline"):
+                check_xml_characters(child.content, chapter.source,
+                                     _line(chapter, token) or 1, what="text")
+        if deepest > MAX_INLINE_NESTING:
+            raise BookError(f"emphasis, links and spans nest {deepest} levels deep; at most "
+                            f"{MAX_INLINE_NESTING}", chapter.source, _line(chapter, token),
+                            hint="close the markers you opened")
+        if elements > MAX_INLINE_ELEMENTS:
+            raise BookError(f"a paragraph holds {elements} emphasized spans, links and code "
+                            f"spans; at most {MAX_INLINE_ELEMENTS}", chapter.source,
+                            _line(chapter, token),
+                            hint="split the paragraph, or escape the * and _ that are text")
+
 
 def _tie(state: StateCore) -> None:
     language = state.md.options["bindery_language"]
@@ -295,25 +329,45 @@ def _image(image: Token, env: dict, token: Token) -> None:
                         line, hint="put it in images/ and write images/name.jpg")
     relative = Path(unquote(parts.path))
     candidates = [chapter.source.parent / relative, book.root / relative]
-    path = next((candidate for candidate in candidates if candidate.exists()), None)
+    path = next((candidate for candidate in candidates if os.path.lexists(candidate)), None)
     if path is None:
         raise BookError(f"image `{src}` not found", chapter.source, line)
-    resolved = path.resolve()
-    if not within(resolved, book.root):
+    if not within(path, book.root):
         raise BookError(f"image `{src}` is outside the book folder", chapter.source, line)
-    media_type = IMAGE_TYPES.get(resolved.suffix.lower())
+    resolved = path.resolve()
+    suffix = resolved.suffix.lower()
+    media_type = IMAGE_TYPES.get(suffix)
     if media_type is None:
         allowed = ", ".join(sorted({s.lstrip(".") for s in IMAGE_TYPES}))
         raise BookError(f"image `{src}` is a {resolved.suffix or 'file'} file; EPUB allows "
                         f"{allowed}", chapter.source, line)
-    if not resolved.is_file():
-        raise BookError(f"image `{src}` is not a file", chapter.source, line)
-    href = Path(os.path.normpath(path.absolute())).relative_to(book.root.absolute()).as_posix()
-    href = "/".join(_safe_segment(segment) for segment in href.split("/"))
-    env["images"].setdefault(href, Image(source=resolved, href=href, media_type=media_type))
-    # Chapters live in text/ in the EPUB and in the print document's base folder.
-    image.attrSet("src", f"../{href}")
+    try:
+        problem = image_problem(read_file(resolved, "image"), suffix)
+    except BookError as error:
+        raise BookError(f"image `{src}`: {error.message}", chapter.source, line) from None
+    if problem is not None:
+        raise BookError(f"image `{src}` {problem}", chapter.source, line)
+    original = os.path.relpath(os.path.normpath(path.absolute()),
+                               os.path.normpath(book.root.absolute())).replace(os.sep, "/")
+    image_record = _register(env["names"], resolved, original, media_type)
+    env["images"].setdefault(image_record.href, image_record)
+    # Chapters live in text/ in the EPUB and in the print document's base folder; the
+    # EPUB maps the file's own path to its name in the package.
+    image.attrSet("src", f"../{quote(original)}")
     image.attrs.pop("title", None)
+
+
+def _register(names: dict[str, Path], source: Path, original: str,
+              media_type: str) -> Image:
+    """The image's name in the EPUB: its path with safe characters, made unique in the book
+    (``images/a b.png`` and ``images/a_b.png`` are two files, so two names)."""
+    href = "/".join(_safe_segment(segment) for segment in original.split("/"))
+    stem, dot, suffix = href.rpartition(".")
+    number = 1
+    while names.setdefault(href, source) != source:
+        number += 1
+        href = f"{stem}-{number}{dot}{suffix}"
+    return Image(source=source, href=href, media_type=media_type, original=original)
 
 
 def _render_image(self, tokens, idx, options, env) -> str:

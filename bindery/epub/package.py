@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+from urllib.parse import quote
 import zipfile
 from datetime import datetime
 
@@ -57,6 +58,7 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
     trees["nav"] = _parse(render_nav(book, sandbox, toc, landmarks, page_list))
     place_markers(trees, owner, placed)
     _link_across_documents(names, trees, owner)
+    _name_images(trees, book)
     documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
     data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified, cover,
                      cover_data, bool(page_list))
@@ -85,6 +87,16 @@ def _link_across_documents(names: dict[str, str], trees, owner) -> None:
             target = owner.get(href[1:], doc_id) if href.startswith("#") else doc_id
             if target != doc_id:
                 link.set("href", posixpath.relpath(names[target], folder or ".") + href)
+
+
+def _name_images(trees, book: Book) -> None:
+    """Pictures get their names in the package (safe characters, unique in the book)."""
+    names = {f"../{quote(image.original)}": f"../{image.href}" for image in book.images}
+    for tree in trees.values():
+        for image in tree.iter(f"{{{XHTML}}}img"):
+            src = image.get("src", "")
+            if src in names:
+                image.set("src", names[src])
 
 
 def _toc(documents: tuple[Document, ...]) -> list[NavEntry]:

@@ -8,6 +8,7 @@ the build with an error naming it.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any, Iterator
 from ..errors import BookError, BookWarning
 from ..model import Book, PageStart
 from ..render import Pages
+from ..resources import STYLES
 from ..sandbox import Sandbox
+from .glyphs import coverage_warnings
 from .pagemap import page_starts
 
 
@@ -50,6 +53,8 @@ class _Collect(logging.Handler):
 
 
 _AT = re.compile(r"\s+at (\d+):(\d+)")
+#: WeasyPrint says this once per character no font has; ``glyphs`` says it once a chapter.
+_NOTDEF = ".notdef glyph rendered"
 
 
 @contextmanager
@@ -69,6 +74,8 @@ def weasyprint_log(book: Book, source: Path | None = None) -> Iterator[list[Book
         logger.propagate = propagate
         for record in handler.records:
             message = record.getMessage()
+            if _NOTDEF in message:
+                continue          # said once a chapter, with the line: glyphs.py
             place = _AT.search(message) if source is not None else None
             if place:
                 found.append(BookWarning(f"WeasyPrint: {_AT.sub('', message, count=1)}",
@@ -77,8 +84,16 @@ def weasyprint_log(book: Book, source: Path | None = None) -> Iterator[list[Book
                 found.append(BookWarning(f"WeasyPrint: {message}", source or book.config))
 
 
+def isolate_fonts() -> None:
+    """Point the layout engine's font lookup (fontconfig) at Bindery's own configuration,
+    which searches no folder of the machine: only the fonts Bindery ships and those the
+    book's stylesheets name are used. Done before WeasyPrint first reads its fonts."""
+    os.environ["FONTCONFIG_FILE"] = str(STYLES / "fonts.conf")
+
+
 def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
     """Lay the print document out; every PDF and the EPUB's page list come from this."""
+    isolate_fonts()
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
@@ -108,8 +123,8 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
                     if element.get("id") is not None}
         starts = page_starts([page_box(page) for page in document.pages], elements)
     said = {warning.message for warning in css_warnings}
-    warnings = css_warnings + [w for w in warnings
-                               if _AT.sub("", w.message, count=1) not in said]
+    warnings = css_warnings + coverage_warnings(book, sandbox) + [
+        w for w in warnings if _AT.sub("", w.message, count=1) not in said]
     return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings))
 
 

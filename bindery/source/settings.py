@@ -12,7 +12,8 @@ from typing import Any
 
 from ..errors import BookError, BookWarning
 from ..model import Author, BookletSettings, EpubSettings, PrintSettings
-from ..paths import relative_name_ok, within
+from ..paths import read_file, relative_name_ok, within
+from .images import image_problem
 from .labels import KEYS as LABEL_KEYS, labels_for
 from .names import file_as, is_language_tag, is_slug, isbn_ok, slugify
 from .text import check_xml_characters, read_text
@@ -242,6 +243,12 @@ class _Reader:
             raise self.error(f"cover image `{name}` not found", "cover")
         if path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
             raise self.error(f"cover image `{name}` must be a JPEG or PNG file", "cover")
+        try:
+            problem = image_problem(read_file(path, "cover image"), path.suffix.lower())
+        except BookError as error:
+            raise self.error(f"cover image `{name}`: {error.message}", "cover") from None
+        if problem is not None:
+            raise self.error(f"cover image `{name}` {problem}", "cover")
         return path
 
     def inside(self, name: str, key: str) -> Path:

@@ -1,0 +1,106 @@
+"""An image file -> checked: it decodes, it is of the type its name says, it is not a pixel
+bomb, and an SVG holds nothing active or remote. Returns the problem, or None."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+from lxml import etree
+
+#: Image types an EPUB 3 reading system must support (core media types), by file suffix.
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
+
+#: The most pixels a picture may have: a 50-megapixel photograph, far more than any page
+#: or screen shows. A PNG that claims 30,000 x 30,000 pixels is a decompression bomb.
+MAX_PIXELS = 50_000_000
+
+_PILLOW_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF",
+                   ".webp": "WEBP"}
+
+_SVG = "http://www.w3.org/2000/svg"
+_XLINK = "http://www.w3.org/1999/xlink"
+_SAFE_NAMESPACES = {_SVG, _XLINK, "http://www.w3.org/XML/1998/namespace",
+                    "http://purl.org/dc/elements/1.1/", "http://creativecommons.org/ns#",
+                    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+                    "http://www.inkscape.org/namespaces/inkscape",
+                    "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd"}
+_ACTIVE = {"script", "foreignObject", "iframe", "embed", "object", "audio", "video",
+           "animate", "set", "animateTransform", "animateMotion", "handler", "listener"}
+_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]*)", re.IGNORECASE)
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,", re.IGNORECASE)
+
+
+def image_problem(data: bytes, suffix: str) -> str | None:
+    """What is wrong with an image of type ``suffix`` (".png"...), or None."""
+    if not data:
+        return "is empty"
+    if suffix == ".svg":
+        return svg_problem(data)
+    from PIL import Image
+
+    expected = _PILLOW_FORMATS.get(suffix)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    return (f"is {width} × {height} pixels; a book's pictures may have at "
+                            f"most {MAX_PIXELS // 1_000_000} million")
+                if expected is not None and image.format != expected:
+                    return f"is a {image.format or 'file of another kind'}, not a {expected}"
+                image.load()          # decode it all: a truncated file fails here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return "is too many pixels to decode (a decompression bomb)"
+    except (OSError, SyntaxError, ValueError) as error:
+        return f"cannot be read as {expected or 'an image'}: {error}"
+    return None
+
+
+def svg_problem(data: bytes) -> str | None:
+    """What makes an SVG unsafe or unusable in a book, or None: no DOCTYPE or entities, no
+    scripts, event handlers, embedded HTML or animation, no reference outside the file."""
+    if re.search(rb"<!DOCTYPE|<!ENTITY", data[:4096], re.IGNORECASE):
+        return "is an SVG with a DOCTYPE (entities can read files); remove it"
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, remove_comments=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        return f"is not a well-formed SVG: {error}"
+    if etree.QName(root).localname != "svg" or etree.QName(root).namespace != _SVG:
+        return "is not an SVG document (its root is not <svg>)"
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            if isinstance(element, etree._ProcessingInstruction):
+                return "is an SVG with a processing instruction; remove it"
+            continue
+        name = etree.QName(element)
+        if name.namespace not in _SAFE_NAMESPACES:
+            return f"is an SVG with a <{name.localname}> element from another vocabulary"
+        if name.localname in _ACTIVE:
+            return f"is an SVG with a <{name.localname}> element (active content)"
+        for attribute, value in element.attrib.items():
+            local = etree.QName(attribute).localname
+            if local.lower().startswith("on"):
+                return f"is an SVG with an event handler (`{local}`)"
+            if local == "href" and not _local_reference(value):
+                return f"is an SVG that refers to `{value[:60]}` outside itself"
+            if local == "style" and _outside_url(value):
+                return "is an SVG whose style refers to a file outside itself"
+        if name.localname == "style" and (_outside_url(element.text or "")
+                                          or "@import" in (element.text or "")):
+            return "is an SVG whose stylesheet refers to a file outside itself"
+    return None
+
+
+def _local_reference(value: str) -> bool:
+    value = value.strip()
+    return value.startswith("#") or bool(_DATA_IMAGE.match(value))
+
+
+def _outside_url(css: str) -> bool:
+    return any(not _local_reference(url) for url in _URL.findall(css))
