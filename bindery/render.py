@@ -181,6 +181,9 @@ def _render(env: jinja2.Environment, template: str, **context) -> str:
                         line) from None
     except BudgetExceeded as error:
         path, line = _template_frame(error)
+        places = getattr(error, "template_places", None)
+        if places:
+            path, line = places[-1]
         raise BookError(f"template stopped: {error}", path or template, line,
                         hint="a template has a budget of time, output and memory"
                         ) from None

@@ -8,6 +8,7 @@ links are followed and must stay inside too) and refuses everything else.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +46,12 @@ class Sandbox:
             return None
         for folder in folders:
             candidate = folder.joinpath(*parts)
-            if candidate.is_file():
+            if os.path.lexists(candidate):
                 if not within(candidate, folder):
                     raise BookError("symbolic link points outside its folder", candidate)
+                if not candidate.is_file():
+                    raise BookError("is not a regular file", candidate,
+                                    hint="a template or a style is a file")
                 return candidate
         return None
 

@@ -193,6 +193,7 @@ class _time_budget:
     def __enter__(self):
         self._lock = threading.Lock()
         self._running = True
+        self._fired = False
         self._thread_id = threading.get_ident()
         self._timer = threading.Timer(SECONDS, self._stop)
         self._timer.daemon = True
@@ -202,6 +203,7 @@ class _time_budget:
     def _stop(self) -> None:
         with self._lock:
             if self._running:
+                self._fired = True
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(
                     ctypes.c_ulong(self._thread_id), ctypes.py_object(_TimeUp))
 
@@ -212,11 +214,47 @@ class _time_budget:
         if kind is _TimeUp:     # keep the traceback: it names the template and line
             raise BudgetExceeded(f"the template runs longer than {SECONDS:g} s"
                                  ).with_traceback(traceback) from None
+        if self._fired and kind is not None:
+            # Stopped where Jinja could not map the place back to the template (its
+            # traceback rewriting failed): name the template that ran, without a line.
+            stopped = BudgetExceeded(f"the template runs longer than {SECONDS:g} s")
+            stopped.template_places = _template_places(error)
+            raise stopped from None
         return False
 
 
 class _TimeUp(Exception):
     pass
+
+
+def _template_places(error: BaseException) -> list[tuple[str, int | None]]:
+    """The template files, with their lines, running when ``error`` (or what it arose from)
+    was raised; found in the frames of Jinja's compiled templates, whose line in the Python
+    code Jinja maps back to the template (``get_corresponding_lineno``)."""
+    places = []
+    while error is not None:
+        tb = error.__traceback__
+        while tb is not None:
+            template = tb.tb_frame.f_globals.get("__jinja_template__")
+            if template is not None and template.filename:
+                line = _python_line(tb)
+                places.append((template.filename, template.get_corresponding_lineno(line)
+                               if line is not None else None))
+            tb = tb.tb_next
+        error = error.__context__
+    return places
+
+
+def _python_line(tb) -> int | None:
+    """The line of a traceback entry; where Python records none for the very instruction
+    (as for an exception raised from another thread), the nearest one before it."""
+    if tb.tb_lineno is not None:
+        return tb.tb_lineno
+    positions = list(tb.tb_frame.f_code.co_positions())
+    for index in range(min(tb.tb_lasti // 2, len(positions) - 1), -1, -1):
+        if positions[index][0] is not None:
+            return positions[index][0]
+    return None
 
 
 class _memory_budget:

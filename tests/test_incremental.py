@@ -130,12 +130,19 @@ def test_booklet_options_on_the_command_line_rebuild_the_booklet_only(book):
     assert report.rebuilt == ["booklet"] and not report.laid_out
 
 
-def test_a_deleted_or_damaged_output_is_made_again(book):
+def test_a_deleted_output_is_made_again_and_a_changed_one_is_left_alone(book):
     out = book.parent / "out"
     (out / "petit-traite.pdf").unlink()
-    with open(out / "petit-traite-press.pdf", "ab") as handle:
-        handle.write(b"%junk")
-    assert sorted(rebuild(book).rebuilt) == ["pdf", "press"]
+    assert sorted(rebuild(book).rebuilt) == ["pdf"]
+    press = out / "petit-traite-press.pdf"
+    with open(press, "ab") as handle:
+        handle.write(b"%someone's edit")
+    changed = press.read_bytes()
+    with pytest.raises(BookError, match="did not make"):
+        rebuild(book)                 # someone's work: never overwritten
+    assert press.read_bytes() == changed
+    press.rename(out / "kept.pdf")
+    assert sorted(rebuild(book).rebuilt) == ["press"]
 
 
 def test_force_and_a_new_epoch_rebuild_everything(book):

@@ -86,10 +86,12 @@ def _folder(root: Path, label: str, epub_only) -> tuple[dict[str, str], dict[str
     common, epub = {}, {}
     if root.is_dir():
         for path in sorted(root.rglob("*")):
-            if path.is_file() and not path.name.startswith(".") and not _bytecode(path):
-                relative = path.relative_to(root).as_posix()
-                target = epub if epub_only(relative) else common
-                target[f"{label}/{relative}"] = file_hash(path, root) or ""
+            if path.is_dir() or path.name.startswith(".") or _bytecode(path):
+                continue
+            relative = path.relative_to(root).as_posix()
+            target = epub if epub_only(relative) else common
+            # A pipe or a link that leads out is recorded as such: the build then says why.
+            target[f"{label}/{relative}"] = file_hash(path, root) or "not a readable file"
     return common, epub
 
 
@@ -112,6 +114,8 @@ class Identity:
 
 def _book_toml(book_dir: Path) -> dict | None:
     """book.toml's data, or None when it cannot be read (the full build says why)."""
+    if not within(book_dir / "book.toml", book_dir):
+        return None
     try:
         return tomllib.loads(read_file(book_dir / "book.toml", "book.toml",
                                        TEXT_LIMIT).decode("utf-8-sig"))

@@ -140,20 +140,32 @@ class OutputFolder:
         return hashlib.sha256(data).hexdigest() if data is not None else None
 
     def read_manifest(self, identity: Identity) -> Manifest | None:
-        """This book's manifest, when it is a valid one; a manifest of another book with
-        the same slug is an error (its outputs are not this book's to replace)."""
-        data = self.read(manifest_name(identity.slug), 16 * MiB)
-        manifest = Manifest.parse(data, identity.slug) if data is not None else None
+        """This book's manifest, when there is a valid one; None for none, a void one, or
+        one of another book with the same slug (``check_owner`` refuses to write then)."""
+        manifest = self._manifest(identity.slug)
+        if manifest is not None and manifest.identity.identifier not in (
+                "", identity.identifier):
+            return None
+        return manifest
+
+    def _manifest(self, slug: str) -> Manifest | None:
+        data = self.read(manifest_name(slug), 16 * MiB)
+        manifest = Manifest.parse(data, slug) if data is not None else None
         if manifest is None:
             legacy = self.read(LEGACY_NAME, 16 * MiB)
-            manifest = Manifest.parse(legacy, identity.slug) if legacy is not None else None
+            manifest = Manifest.parse(legacy, slug) if legacy is not None else None
+        return manifest
+
+    def check_owner(self, identity: Identity) -> None:
+        """A BookError when the folder holds the outputs of another book with this slug:
+        they are not this book's to replace or remove."""
+        manifest = self._manifest(identity.slug)
         if manifest is not None and manifest.identity.identifier not in (
                 "", identity.identifier):
             raise BookError(f"this folder holds the outputs of another book with the slug "
                             f"`{identity.slug}` ({manifest.identity.identifier})",
                             self.path / manifest_name(identity.slug),
                             hint="build into another --out, or give this book its own slug")
-        return manifest
 
     def fresh(self, manifest: Manifest, fmt: str) -> bool:
         """Whether the file of ``fmt`` is the one the manifest records."""
@@ -161,19 +173,21 @@ class OutputFolder:
         return record is not None and self.checksum(record["file"]) == record["sha256"]
 
     def _ours(self, name: str, manifest: Manifest | None, data: bytes) -> bool:
-        """Whether ``name`` may be replaced: nothing is there, or a regular file this book's
-        manifest records as its output (made by Bindery, perhaps damaged since: the build
-        restores it), or a file with the very bytes that would be written."""
+        """Whether ``name`` may be replaced: nothing is there, or the very file Bindery made
+        for this book (the manifest's checksum), or a file with the bytes to be written. A
+        file changed since Bindery made it is someone's work: it is not replaced."""
         try:
             status = os.lstat(self.path / name)
         except FileNotFoundError:
             return True
         if not stat.S_ISREG(status.st_mode):
             return False
-        records = manifest.outputs.values() if manifest is not None else ()
-        if any(record["file"] == name for record in records):
+        found = self.checksum(name)
+        if found == hashlib.sha256(data).hexdigest():
             return True
-        return self.checksum(name) == hashlib.sha256(data).hexdigest()
+        records = manifest.outputs.values() if manifest is not None else ()
+        return any(record["file"] == name and record["sha256"] == found
+                   for record in records)
 
     # -- writing: all or nothing ----------------------------------------------------------
 
@@ -185,6 +199,7 @@ class OutputFolder:
         lists the renames, and they are made. A build stopped during the renames is
         completed by the next one (``recover``), so the folder holds the old set or the new.
         """
+        self.check_owner(identity)
         for name, data in files.items():
             if not self._ours(name, previous, data):
                 raise BookError("a file Bindery did not make is in the way; it is left as "
@@ -278,6 +293,7 @@ class OutputFolder:
         kept: list[tuple[Path, str]] = []
         with self.locked():
             self.recover()
+            self.check_owner(identity)
             manifest = self.read_manifest(identity)
             if manifest is not None:
                 for record in manifest.outputs.values():

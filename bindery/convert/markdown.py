@@ -161,7 +161,8 @@ def _inline_checks(state: StateCore) -> None:
                             hint="close the markers you opened")
         if elements > MAX_INLINE_ELEMENTS:
             raise BookError(f"a paragraph holds {elements} emphasized spans, links and code "
-                            f"spans; at most {MAX_INLINE_ELEMENTS}", chapter.source,
+                            f"spans, nested or side by side; at most {MAX_INLINE_ELEMENTS}",
+                            chapter.source,
                             _line(chapter, token),
                             hint="split the paragraph, or escape the * and _ that are text")
 

@@ -52,7 +52,10 @@ def image_problem(data: bytes, suffix: str) -> str | None:
                             f"most {MAX_PIXELS // 1_000_000} million")
                 if expected is not None and image.format != expected:
                     return f"is a {image.format or 'file of another kind'}, not a {expected}"
-                image.load()          # decode it all: a truncated file fails here
+                problem = _truncated(data, image.format)
+                if problem is not None:
+                    return problem
+                image.load()          # decode it all
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return "is too many pixels to decode (a decompression bomb)"
     except (OSError, SyntaxError, ValueError) as error:
@@ -60,11 +63,27 @@ def image_problem(data: bytes, suffix: str) -> str | None:
     return None
 
 
+def _truncated(data: bytes, kind: str | None) -> str | None:
+    """Whether the file stops before its end marker. Pillow would notice when it decodes,
+    but WeasyPrint tells Pillow to accept truncated files (``LOAD_TRUNCATED_IMAGES``)."""
+    complete = {
+        "PNG": lambda: data.rstrip(b"\0").endswith(b"IEND\xaeB`\x82"),
+        "JPEG": lambda: data.rstrip(b"\0\r\n").endswith(b"\xff\xd9"),
+        "GIF": lambda: data.rstrip(b"\0").endswith(b";"),
+        "WEBP": lambda: len(data) >= 8 + int.from_bytes(data[4:8], "little"),
+    }.get(kind or "")
+    if complete is not None and not complete():
+        return f"is a truncated {kind} file: it stops before its end"
+    return None
+
+
 def svg_problem(data: bytes) -> str | None:
     """What makes an SVG unsafe or unusable in a book, or None: no DOCTYPE or entities, no
     scripts, event handlers, embedded HTML or animation, no reference outside the file."""
-    if re.search(rb"<!DOCTYPE|<!ENTITY", data[:4096], re.IGNORECASE):
+    if re.search(rb"<!DOCTYPE|<!ENTITY", data, re.IGNORECASE):
         return "is an SVG with a DOCTYPE (entities can read files); remove it"
+    if re.search(rb"<\?(?!xml[\s?])", data):
+        return "is an SVG with a processing instruction (such as xml-stylesheet); remove it"
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, remove_comments=True)
     try:

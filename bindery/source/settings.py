@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 import uuid
@@ -62,9 +63,11 @@ class Settings:
 def read_settings(root: Path) -> Settings:
     """Read and check ``root/book.toml``; raise BookError at the first problem."""
     config = root / CONFIG_NAME
-    if not config.is_file():
+    if not os.path.lexists(config):
         raise BookError("book.toml not found", config,
                         hint="create one, or start a new book with `bindery new`")
+    if not within(config, root):
+        raise BookError("book.toml is a link that points outside the book folder", config)
     text = read_text(config, "book.toml")
     if not text.strip():
         raise BookError("book.toml is empty", config,
