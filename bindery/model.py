@@ -51,6 +51,7 @@ class Chapter:
     markdown: str                # the text after the front matter
     first_line: int              # line number of the first line of ``markdown`` in ``source``
     body: Markup = Markup("")    # XHTML fragment, filled in by ``convert``
+    print_body: Markup = Markup("")  # the same for print: notes where they are called
     images: tuple[Image, ...] = ()
 
     @property

@@ -127,6 +127,7 @@ def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) 
                          inside(path.parent, sandbox.inside))
     contents = _wants_contents(book)
     print_html = _render(env, "print/book.html", book=view, date=date, contents=contents,
+                         edition="print",
                          stylesheets=[path.resolve().as_uri() for path in stylesheets])
     epub_css = "\n".join(_epub_stylesheet(sandbox.style(name))
                          for name in ("common.css", "epub.css"))
@@ -156,7 +157,7 @@ def _document(env, template: str, book, doc_id: str, name: str, title: str,
               matter: str, landmark: str | None = None, in_toc: bool = True,
               **context) -> Document:
     xhtml = _render(env, template, book=book, title=title, matter=matter,
-                    stylesheet=EPUB_STYLESHEET, **context)
+                    stylesheet=EPUB_STYLESHEET, edition="epub", **context)
     return Document(id=doc_id, name=name, title=title, xhtml=xhtml, landmark=landmark,
                     in_toc=in_toc)
 

@@ -9,10 +9,8 @@ other chapters; images must be files inside the book with alt text.
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from markdown_it import MarkdownIt
@@ -23,13 +21,15 @@ from markupsafe import Markup
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.container import container_plugin
 
-from ..errors import BookError
-from ..model import Book, Chapter, Image
-from ..namespaces import XHTML
-from ..paths import read_file, within
-from ..source.images import IMAGE_TYPES, image_problem
+from ..errors import BookError, BookWarning
+from ..model import Book, Chapter
+from ..namespaces import EPUB, XHTML
 from ..source.text import check_xml_characters
 from . import typography
+from .figures import figures, render_figure
+from .images import check_image
+from .notes import notes_at_their_calls, notes_plugin
+from .tokens import source_line, walk
 
 #: How deep lists and block quotes may nest. markdown-it silently drops what lies deeper than
 #: its own limit, and the layout engine recurses per level, so we stop with an error first.
@@ -58,9 +58,11 @@ def convert(book: Book) -> Book:
                        for chapter in book.chapters))
     chapter_ids = {chapter.source.resolve(): chapter.id for chapter in book.chapters}
     names: dict[str, Path] = {}         # the EPUB's image names, unique in the book
-    chapters = tuple(_convert_chapter(md, book, chapter, chapter_ids, names)
+    warnings: list[BookWarning] = []
+    chapters = tuple(_convert_chapter(md, book, chapter, chapter_ids, names, warnings)
                      for chapter in book.chapters)
-    return dataclasses.replace(book, chapters=chapters)
+    return dataclasses.replace(book, chapters=chapters,
+                               warnings=book.warnings + tuple(warnings))
 
 
 def typeset(md: MarkdownIt, text: str) -> str:
@@ -88,13 +90,14 @@ def _markdown(language: str) -> MarkdownIt:
     # markdown-it silently turns a link it distrusts into text; _references checks every
     # link and image itself, and says what is wrong.
     md.validateLink = lambda url: True
-    md.use(container_plugin, "figure", render=_render_figure)
+    md.use(container_plugin, "figure", render=render_figure)
     md.use(attrs_plugin, spans=True, allowed=["class"])
+    md.use(notes_plugin)
     md.add_render_rule("image", _render_image)
     md.block.ruler.before("table", "bindery_nesting", _nesting_guard)
     md.core.ruler.after("inline", "bindery_inline", _inline_checks)
     md.core.ruler.push("bindery_typography", _tie)
-    md.core.ruler.push("bindery_figures", _figures)
+    md.core.ruler.push("bindery_figures", figures)
     md.core.ruler.push("bindery_headings", _headings)
     md.core.ruler.push("bindery_references", _references)
     md.core.ruler.push("bindery_ids", _ids)
@@ -102,31 +105,25 @@ def _markdown(language: str) -> MarkdownIt:
 
 
 def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter,
-                     chapter_ids: dict[Path, str], names: dict[str, Path]) -> Chapter:
+                     chapter_ids: dict[Path, str], names: dict[str, Path],
+                     warnings: list[BookWarning]) -> Chapter:
     env = {"book": book, "chapter": chapter, "chapter_ids": chapter_ids, "images": {},
-           "names": names}
+           "names": names, "warnings": warnings}
     tokens = md.parse(chapter.markdown, env)
     html = md.renderer.render(tokens, md.options, env)
     _check_well_formed(html, chapter)
     return dataclasses.replace(chapter, body=Markup(html),
+                               print_body=Markup(notes_at_their_calls(html)),
                                images=tuple(env["images"].values()))
 
 
 def _check_well_formed(html: str, chapter: Chapter) -> None:
     try:
-        etree.fromstring(f'<div xmlns="{XHTML}">{html}</div>'.encode())
+        etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}">{html}</div>'.encode())
     except etree.XMLSyntaxError as error:  # a defect of ours, but name the chapter
         raise BookError(f"chapter did not convert to well-formed XHTML: {error}",
                         chapter.source) from None
 
-
-def _line(chapter: Chapter, token: Token | None) -> int | None:
-    if token is None or not token.map:
-        return None
-    return chapter.first_line + token.map[0]
-
-
-# -- block rules -----------------------------------------------------------------------
 
 def _nesting_guard(state, start_line: int, end_line: int, silent: bool) -> bool:
     """Stop at lists and quotes nested too deep for the reader (and for the layout)."""
@@ -154,16 +151,17 @@ def _inline_checks(state: StateCore) -> None:
             elements += child.nesting == 1 or child.type == "code_inline"
             if child.type in ("text", "text_special", "code_inline"):
                 check_xml_characters(child.content, chapter.source,
-                                     _line(chapter, token) or 1, what="text")
+                                     source_line(chapter, token) or 1, what="text")
         if deepest > MAX_INLINE_NESTING:
             raise BookError(f"emphasis, links and spans nest {deepest} levels deep; at most "
-                            f"{MAX_INLINE_NESTING}", chapter.source, _line(chapter, token),
+                            f"{MAX_INLINE_NESTING}", chapter.source,
+                            source_line(chapter, token),
                             hint="close the markers you opened")
         if elements > MAX_INLINE_ELEMENTS:
             raise BookError(f"a paragraph holds {elements} emphasized spans, links and code "
                             f"spans, nested or side by side; at most {MAX_INLINE_ELEMENTS}",
                             chapter.source,
-                            _line(chapter, token),
+                            source_line(chapter, token),
                             hint="split the paragraph, or escape the * and _ that are text")
 
 
@@ -174,90 +172,6 @@ def _tie(state: StateCore) -> None:
             for child in token.children:
                 if child.type == "text":
                     child.content = typography.tie(child.content, language)
-
-
-def _figures(state: StateCore) -> None:
-    """``::: figure`` containers and images alone in a paragraph become figures.
-
-    In a container, a paragraph holding only an image is the image, the other paragraphs are
-    the caption. A container without an image is a caption whose picture is not in the book.
-    """
-    tokens = state.tokens
-    out: list[Token] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token.type == "container_figure_open":
-            depth, j = 1, i + 1
-            while depth:
-                depth += {"container_figure_open": 1,
-                          "container_figure_close": -1}.get(tokens[j].type, 0)
-                j += 1
-            out.extend(_figure(tokens[i + 1:j - 1], token, state.env["chapter"]))
-            i = j
-        elif _lone_image(tokens, i) is not None:
-            image = _lone_image(tokens, i)
-            caption = image.attrGet("title")
-            image.attrs.pop("title", None)
-            caption_tokens = []
-            if caption:
-                inline = Token("inline", "", 0, content=caption, map=token.map,
-                               children=[Token("text", "", 0, content=caption)])
-                caption_tokens = [inline]
-            out.extend(_figure_tokens(tokens[i + 1], caption_tokens, token))
-            i += 3
-        else:
-            out.append(token)
-            i += 1
-    state.tokens = out
-
-
-def _lone_image(tokens: list[Token], i: int) -> Token | None:
-    if (tokens[i].type == "paragraph_open" and i + 2 < len(tokens)
-            and tokens[i + 1].type == "inline" and tokens[i + 2].type == "paragraph_close"):
-        children = [child for child in tokens[i + 1].children or []
-                    if not (child.type == "text" and not child.content.strip())]
-        if len(children) == 1 and children[0].type == "image":
-            return children[0]
-    return None
-
-
-def _figure(inner: list[Token], opener: Token, chapter: Chapter) -> list[Token]:
-    image_inline = None
-    caption: list[Token] = []
-    i = 0
-    while i < len(inner):
-        if image_inline is None and _lone_image(inner, i) is not None:
-            image_inline = inner[i + 1]
-            i += 3
-            continue
-        if inner[i].type == "paragraph_open" and inner[i + 1].type == "inline":
-            caption.append(inner[i + 1])
-            i += 3
-            continue
-        raise BookError("a figure holds one image and caption paragraphs only",
-                        chapter.source, _line(chapter, inner[i]) or _line(chapter, opener))
-    return _figure_tokens(image_inline, caption, opener)
-
-
-def _figure_tokens(image_inline: Token | None, caption: list[Token],
-                   opener: Token) -> list[Token]:
-    tokens = [Token("figure_open", "figure", 1, map=opener.map, block=True)]
-    if image_inline is not None:
-        tokens.append(image_inline)
-    if caption:
-        tokens.append(Token("figcaption_open", "figcaption", 1, map=caption[0].map))
-        for index, inline in enumerate(caption):
-            if index:
-                tokens.append(Token("softbreak_block", "br", 0))
-            tokens.append(inline)
-        tokens.append(Token("figcaption_close", "figcaption", -1))
-    tokens.append(Token("figure_close", "figure", -1, block=True))
-    return tokens
-
-
-def _render_figure(self, tokens, idx, options, env) -> str:
-    return ""  # containers are rewritten by _figures before rendering
 
 
 def _headings(state: StateCore) -> None:
@@ -275,18 +189,11 @@ def _references(state: StateCore) -> None:
     for token in state.tokens:
         if token.type != "inline" or not token.children:
             continue
-        for child in _walk(token.children):
+        for child in walk(token.children):
             if child.type == "link_open":
                 child.attrSet("href", _link(child.attrGet("href") or "", state.env, token))
             elif child.type == "image":
-                _image(child, state.env, token)
-
-
-def _walk(tokens: list[Token]):
-    for token in tokens:
-        yield token
-        if token.children:
-            yield from _walk(token.children)
+                check_image(child, state.env, token)
 
 
 def _link(href: str, env: dict, token: Token) -> str:
@@ -294,12 +201,13 @@ def _link(href: str, env: dict, token: Token) -> str:
     parts = urlsplit(href)
     if parts.scheme.lower() in _LINK_SCHEMES:
         if parts.scheme.lower() != "mailto" and not parts.netloc:
-            raise BookError(f"link `{href}` has no host", chapter.source, _line(chapter, token))
+            raise BookError(f"link `{href}` has no host", chapter.source,
+                            source_line(chapter, token))
         return href
     if parts.scheme or parts.netloc:
         raise BookError(f"link `{href}` is not allowed: links go to http(s) or mailto "
                         f"addresses, or to other chapters", chapter.source,
-                        _line(chapter, token))
+                        source_line(chapter, token))
     if parts.path:
         target = (chapter.source.parent / unquote(parts.path)).resolve()
         target_id = env["chapter_ids"].get(target)
@@ -308,81 +216,14 @@ def _link(href: str, env: dict, token: Token) -> str:
     fragment = parts.fragment or target_id
     if target_id not in env["chapter_ids"].values() or fragment != target_id:
         raise BookError(f"link `{href}` points to no chapter of this book", chapter.source,
-                        _line(chapter, token),
+                        source_line(chapter, token),
                         hint="link to a chapter file such as other.md, or to a web address")
     return f"#{target_id}"
-
-
-def _image(image: Token, env: dict, token: Token) -> None:
-    book: Book = env["book"]
-    chapter: Chapter = env["chapter"]
-    line = _line(chapter, token)
-    src = image.attrGet("src") or ""
-    alt = _plain_text(image.children or []).strip()
-    image.attrSet("alt", alt)
-    image.children = []
-    if not alt:
-        raise BookError(f"image `{src}` has no alt text", chapter.source, line,
-                        hint="describe the picture: ![what it shows](path)")
-    parts = urlsplit(src)
-    if parts.scheme or parts.netloc or src.startswith(("/", "\\")):
-        raise BookError(f"image `{src}` must be a file inside the book folder", chapter.source,
-                        line, hint="put it in images/ and write images/name.jpg")
-    relative = Path(unquote(parts.path))
-    candidates = [chapter.source.parent / relative, book.root / relative]
-    path = next((candidate for candidate in candidates if os.path.lexists(candidate)), None)
-    if path is None:
-        raise BookError(f"image `{src}` not found", chapter.source, line)
-    if not within(path, book.root):
-        raise BookError(f"image `{src}` is outside the book folder", chapter.source, line)
-    resolved = path.resolve()
-    suffix = resolved.suffix.lower()
-    media_type = IMAGE_TYPES.get(suffix)
-    if media_type is None:
-        allowed = ", ".join(sorted({s.lstrip(".") for s in IMAGE_TYPES}))
-        raise BookError(f"image `{src}` is a {resolved.suffix or 'file'} file; EPUB allows "
-                        f"{allowed}", chapter.source, line)
-    try:
-        problem = image_problem(read_file(resolved, "image"), suffix)
-    except BookError as error:
-        raise BookError(f"image `{src}`: {error.message}", chapter.source, line) from None
-    if problem is not None:
-        raise BookError(f"image `{src}` {problem}", chapter.source, line)
-    original = os.path.relpath(os.path.normpath(path.absolute()),
-                               os.path.normpath(book.root.absolute())).replace(os.sep, "/")
-    image_record = _register(env["names"], resolved, original, media_type)
-    env["images"].setdefault(image_record.href, image_record)
-    # Chapters live in text/ in the EPUB and in the print document's base folder; the
-    # EPUB maps the file's own path to its name in the package.
-    image.attrSet("src", f"../{quote(original)}")
-    image.attrs.pop("title", None)
-
-
-def _register(names: dict[str, Path], source: Path, original: str,
-              media_type: str) -> Image:
-    """The image's name in the EPUB: its path with safe characters, made unique in the book
-    (``images/a b.png`` and ``images/a_b.png`` are two files, so two names)."""
-    href = "/".join(_safe_segment(segment) for segment in original.split("/"))
-    stem, dot, suffix = href.rpartition(".")
-    number = 1
-    while names.setdefault(href, source) != source:
-        number += 1
-        href = f"{stem}-{number}{dot}{suffix}"
-    return Image(source=source, href=href, media_type=media_type, original=original)
 
 
 def _render_image(self, tokens, idx, options, env) -> str:
     """An image with the alt text checked by ``_image`` (markdown-it would rebuild it)."""
     return self.renderToken(tokens, idx, options, env)
-
-
-def _safe_segment(segment: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", segment)
-
-
-def _plain_text(tokens: list[Token]) -> str:
-    return "".join(token.content if token.type in ("text", "code_inline")
-                   else _plain_text(token.children or []) for token in tokens)
 
 
 def _ids(state: StateCore) -> None:

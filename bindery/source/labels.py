@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 LABELS = {
     "en": {
+        "backlink": "Back to the text",
         "contents": "Contents", "colophon": "Colophon", "cover": "Cover",
         "titlepage": "Title page", "toc": "Contents", "bodymatter": "Start of reading",
         "backmatter": "Back matter", "landmarks": "Landmarks", "pages": "Pages",
@@ -17,6 +18,7 @@ LABELS = {
                     "used under the SIL Open Font License 1.1.",
     },
     "fr": {
+        "backlink": "Retour au texte",
         "contents": "Table des matières", "colophon": "Achevé d’imprimer", "cover": "Couverture",
         "titlepage": "Page de titre", "toc": "Table des matières",
         "bodymatter": "Début de la lecture", "backmatter": "Annexes",
@@ -26,6 +28,7 @@ LABELS = {
                     "sous licence SIL Open Font License 1.1.",
     },
     "de": {
+        "backlink": "Zurück zum Text",
         "contents": "Inhalt", "colophon": "Impressum", "cover": "Umschlag",
         "titlepage": "Titelseite", "toc": "Inhalt", "bodymatter": "Textbeginn",
         "backmatter": "Anhang", "landmarks": "Orientierungspunkte", "pages": "Seiten",
@@ -34,6 +37,7 @@ LABELS = {
                     "(SIL Open Font License 1.1).",
     },
     "es": {
+        "backlink": "Volver al texto",
         "contents": "Índice", "colophon": "Colofón", "cover": "Cubierta",
         "titlepage": "Portada", "toc": "Índice", "bodymatter": "Inicio de la lectura",
         "backmatter": "Apéndices", "landmarks": "Puntos de referencia", "pages": "Páginas",
@@ -42,6 +46,7 @@ LABELS = {
                     "con licencia SIL Open Font License 1.1.",
     },
     "it": {
+        "backlink": "Torna al testo",
         "contents": "Indice", "colophon": "Colophon", "cover": "Copertina",
         "titlepage": "Frontespizio", "toc": "Indice", "bodymatter": "Inizio della lettura",
         "backmatter": "Appendici", "landmarks": "Punti di riferimento", "pages": "Pagine",
@@ -50,6 +55,7 @@ LABELS = {
                     "con licenza SIL Open Font License 1.1.",
     },
     "nl": {
+        "backlink": "Terug naar de tekst",
         "contents": "Inhoud", "colophon": "Colofon", "cover": "Omslag",
         "titlepage": "Titelpagina", "toc": "Inhoud", "bodymatter": "Begin van de tekst",
         "backmatter": "Nawerk", "landmarks": "Oriëntatiepunten", "pages": "Pagina’s",
@@ -58,6 +64,7 @@ LABELS = {
                     "onder de SIL Open Font License 1.1.",
     },
     "pt": {
+        "backlink": "Voltar ao texto",
         "contents": "Sumário", "colophon": "Colofão", "cover": "Capa",
         "titlepage": "Folha de rosto", "toc": "Sumário", "bodymatter": "Início da leitura",
         "backmatter": "Apêndices", "landmarks": "Pontos de referência", "pages": "Páginas",

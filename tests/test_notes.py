@@ -1,0 +1,122 @@
+"""Footnotes reach the reader: pop-up notes in the EPUB, notes at the foot of the page in
+print, numbered per chapter; a reference to no note is an error, an unused note a warning."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from bindery.check.ace import run_ace
+from bindery.check.reader import Epub
+from bindery.cli import main
+from bindery.namespaces import NS
+
+from conftest import build_book
+from helpers import TINY, copy_book, normalise
+
+NOTES_UN = """
+Le premier chapitre a sa note[^vent] et une note en ligne^[Écrite sur place.].
+
+[^vent]: Le vent se lève.
+"""
+
+NOTES_DEUX = """
+Une phrase avec une note[^premiere] et une autre^[Une note en ligne, courte.] puis encore la
+première[^premiere].
+
+[^premiere]: La première note, avec *de l’italique*.
+
+    Et un second paragraphe dans la même note.
+"""
+
+
+def _with_notes(target):
+    book = copy_book(TINY, target)
+    for name, notes in (("un.md", NOTES_UN), ("deux.md", NOTES_DEUX)):
+        chapter = book / "chapitres" / name
+        chapter.write_text(chapter.read_text("utf-8") + notes, "utf-8")
+    return book
+
+
+@pytest.fixture(scope="module")
+def notes_book(tmp_path_factory):
+    root = tmp_path_factory.mktemp("notes")
+    return build_book(_with_notes(root / "book"), root / "out")
+
+
+def test_references_link_to_asides_in_the_same_document(notes_book):
+    epub = Epub.open(notes_book["epub"])
+    for document, count in (("text/un.xhtml", 2), ("text/deux.xhtml", 3)):
+        root = epub.document(document)
+        refs = root.xpath("//x:a[@epub:type='noteref']", namespaces=NS)
+        assert len(refs) == count
+        for ref in refs:
+            assert ref.get("role") == "doc-noteref"
+            assert ref.getparent().tag != f"{{{NS['x']}}}sup"        # no <sup> around it
+            target = ref.get("href")
+            assert target.startswith("#")
+            (aside,) = root.xpath("//x:aside[@id=$id]", id=target[1:], namespaces=NS)
+            assert aside.get(f"{{{NS['epub']}}}type") == "footnote"
+            assert aside.get("role") == "doc-footnote"
+            backs = aside.xpath(".//x:a[@role='doc-backlink']/@href", namespaces=NS)
+            assert f"#{ref.get('id')}" in backs
+            # the note comes after its reference, in the same file
+            order = list(root.iter())
+            assert order.index(aside) > order.index(ref)
+
+
+def test_notes_are_numbered_per_chapter(notes_book):
+    epub = Epub.open(notes_book["epub"])
+    for document, numbers in (("text/un.xhtml", ["1", "2"]),
+                              ("text/deux.xhtml", ["1", "2", "1"])):
+        refs = epub.document(document).xpath("//x:a[@epub:type='noteref']", namespaces=NS)
+        assert ["".join(ref.itertext()) for ref in refs] == numbers
+
+
+def test_the_epub_with_notes_passes_epubcheck_and_ace(notes_book, epubcheck):
+    assert epubcheck(notes_book["epub"])[0].clean, epubcheck(notes_book["epub"])[0].messages
+    result = run_ace(notes_book["epub"])
+    assert result.violations == []
+
+
+def test_each_note_is_printed_on_the_page_of_its_reference(notes_book):
+    reader = PdfReader(notes_book["pdf"])
+    pages = [normalise(page.extract_text()) for page in reader.pages]
+    for call, note in (("sa note", "Le vent se lève."),
+                       ("Une phrase avec une note", "La première note, avec de l'italique."),
+                       ("Une phrase avec une note", "Et un second paragraphe dans la même note."),
+                       ("et une autre", "Une note en ligne, courte.")):
+        with_call = [number for number, text in enumerate(pages) if call in text]
+        with_note = [number for number, text in enumerate(pages) if note in text]
+        assert with_call and with_note == with_call[:1], (call, note)
+    # no Markdown footnote syntax is left anywhere
+    assert not any(re.search(r"\[\^|\^\[", text) for text in pages)
+
+
+def test_a_reference_to_no_note_is_an_error_naming_the_line(tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    chapter = book / "chapitres" / "un.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\nUne référence perdue[^nulle].\n")
+    line = chapter.read_text("utf-8").split("\n").index("Une référence perdue[^nulle].") + 1
+    result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
+                                       "--format", "epub"])
+    assert result.exit_code == 1
+    assert f"un.md:{line}: footnote `[^nulle]` has no note" in result.output
+
+
+def test_a_note_never_referred_to_is_a_warning_and_strict_refuses_it(tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    chapter = book / "chapitres" / "un.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n[^seule]: Personne ne m’appelle.\n")
+    line = chapter.read_text("utf-8").split("\n").index("[^seule]: Personne ne m’appelle.") + 1
+    runner = CliRunner()
+    result = runner.invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
+                                  "--format", "epub"])
+    assert result.exit_code == 0
+    assert f"un.md:{line}: footnote `[^seule]` is never referred to" in result.output
+    result = runner.invoke(main, ["build", str(book), "--out", str(tmp_path / "strict"),
+                                  "--format", "epub", "--strict"])
+    assert result.exit_code == 1
