@@ -49,7 +49,9 @@ def test_every_block_gets_an_id_prefixed_by_the_chapter(tmp_path):
     blocks = [e for e in tree.iter() if etree.QName(e).localname in
               ("p", "h2", "ul", "li", "blockquote")]
     assert all(e.get("id") for e in blocks)
-    assert all(i.startswith("un-") for i in ids) and len(set(ids)) == len(ids)
+    # headings are named after their text, every other block after its chapter
+    assert [e.get("id") for e in tree.iter(f"{{{XHTML}}}h2")] == ["head"]
+    assert all(i.startswith("un-") for i in ids if i != "head") and len(set(ids)) == len(ids)
 
 
 def test_headings_follow_the_chapter_title_without_gaps(tmp_path):
@@ -97,7 +99,7 @@ def test_nesting_too_deep_is_an_error_not_lost_text(tmp_path):
 def test_links_to_anchors_that_do_not_exist_are_errors(tmp_path, markdown):
     with pytest.raises(BookError) as raised:
         _convert(tmp_path, markdown + "\n")
-    assert "points to no chapter" in str(raised.value)
+    assert "points to no" in str(raised.value)
 
 
 def test_links_to_chapters_by_file_or_by_id(tmp_path):

@@ -9,7 +9,6 @@ other chapters; images must be files inside the book with alt text.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -20,15 +19,20 @@ from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.subscript import sub_plugin
+from mdit_py_plugins.superscript import superscript_plugin
 
-from ..errors import BookError, BookWarning
+from ..errors import BookError
 from ..model import Book, Chapter
 from ..namespaces import EPUB, XHTML
+from ..source.chapter import RESERVED_IDS
 from ..source.text import check_xml_characters
 from . import typography
 from .figures import figures, render_figure
 from .images import check_image
 from .notes import notes_at_their_calls, notes_plugin
+from .sections import Reference, check_references, headings, ids_in
 from .tokens import source_line, walk
 
 #: How deep lists and block quotes may nest. markdown-it silently drops what lies deeper than
@@ -46,7 +50,7 @@ _LINK_SCHEMES = ("http", "https", "mailto")
 
 _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_list_open",
                  "ordered_list_open", "list_item_open", "table_open", "hr", "code_block",
-                 "fence", "figure_open", "figcaption_open"}
+                 "fence", "figure_open", "figcaption_open", "dt_open", "dd_open"}
 
 
 def convert(book: Book) -> Book:
@@ -57,10 +61,17 @@ def convert(book: Book) -> Book:
         chapters=tuple(dataclasses.replace(chapter, title=typeset(md, chapter.title))
                        for chapter in book.chapters))
     chapter_ids = {chapter.source.resolve(): chapter.id for chapter in book.chapters}
-    names: dict[str, Path] = {}         # the EPUB's image names, unique in the book
-    warnings: list[BookWarning] = []
-    chapters = tuple(_convert_chapter(md, book, chapter, chapter_ids, names, warnings)
-                     for chapter in book.chapters)
+    shared = {"chapter_ids": chapter_ids,
+              "names": {},              # the EPUB's image names, unique in the book
+              "warnings": [],
+              "cross_references": [],   # links to #ids, checked once all are known
+              "taken": set(RESERVED_IDS) | {f"{c.id}{end}" for c in book.chapters
+                                            for end in ("", "-title")}}
+    chapters = tuple(_convert_chapter(md, book, chapter, shared) for chapter in book.chapters)
+    check_references(shared["cross_references"],
+                     {chapter.id: ids_in(chapter.body) | {chapter.id, f"{chapter.id}-title"}
+                      for chapter in chapters})
+    warnings = shared["warnings"]
     return dataclasses.replace(book, chapters=chapters,
                                warnings=book.warnings + tuple(warnings))
 
@@ -93,22 +104,22 @@ def _markdown(language: str) -> MarkdownIt:
     md.use(container_plugin, "figure", render=render_figure)
     md.use(attrs_plugin, spans=True, allowed=["class"])
     md.use(notes_plugin)
+    md.use(deflist_plugin)
+    md.use(sub_plugin)               # H~2~O
+    md.use(superscript_plugin)       # x^2^
     md.add_render_rule("image", _render_image)
     md.block.ruler.before("table", "bindery_nesting", _nesting_guard)
     md.core.ruler.after("inline", "bindery_inline", _inline_checks)
     md.core.ruler.push("bindery_typography", _tie)
     md.core.ruler.push("bindery_figures", figures)
-    md.core.ruler.push("bindery_headings", _headings)
+    md.core.ruler.push("bindery_headings", headings)
     md.core.ruler.push("bindery_references", _references)
     md.core.ruler.push("bindery_ids", _ids)
     return md
 
 
-def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter,
-                     chapter_ids: dict[Path, str], names: dict[str, Path],
-                     warnings: list[BookWarning]) -> Chapter:
-    env = {"book": book, "chapter": chapter, "chapter_ids": chapter_ids, "images": {},
-           "names": names, "warnings": warnings}
+def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter, shared: dict) -> Chapter:
+    env = {"book": book, "chapter": chapter, "images": {}, **shared}
     tokens = md.parse(chapter.markdown, env)
     html = md.renderer.render(tokens, md.options, env)
     _check_well_formed(html, chapter)
@@ -174,16 +185,6 @@ def _tie(state: StateCore) -> None:
                     child.content = typography.tie(child.content, language)
 
 
-def _headings(state: StateCore) -> None:
-    """The chapter title is the h1; the body's headings follow from h2, with no gaps."""
-    levels = sorted({int(token.tag[1]) for token in state.tokens
-                     if token.type == "heading_open"})
-    mapping = {level: min(6, index + 2) for index, level in enumerate(levels)}
-    for token in state.tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{mapping[int(token.tag[1])]}"
-
-
 def _references(state: StateCore) -> None:
     """Check links and images: what they point to must be allowed, and must exist."""
     for token in state.tokens:
@@ -208,17 +209,23 @@ def _link(href: str, env: dict, token: Token) -> str:
         raise BookError(f"link `{href}` is not allowed: links go to http(s) or mailto "
                         f"addresses, or to other chapters", chapter.source,
                         source_line(chapter, token))
+    chapters = set(env["chapter_ids"].values())
     if parts.path:
         target = (chapter.source.parent / unquote(parts.path)).resolve()
         target_id = env["chapter_ids"].get(target)
+    elif unquote(parts.fragment) in chapters:
+        target_id = unquote(parts.fragment)     # "#chapter-id"
     else:
-        target_id = parts.fragment          # "#chapter-id"
-    fragment = parts.fragment or target_id
-    if target_id not in env["chapter_ids"].values() or fragment != target_id:
+        target_id = chapter.id              # "#a-heading" of this chapter
+    if target_id not in chapters:
         raise BookError(f"link `{href}` points to no chapter of this book", chapter.source,
                         source_line(chapter, token),
                         hint="link to a chapter file such as other.md, or to a web address")
-    return f"#{target_id}"
+    fragment = unquote(parts.fragment) or target_id
+    if fragment != target_id:
+        env["cross_references"].append(Reference(href, target_id, fragment, chapter.source,
+                                           source_line(chapter, token)))
+    return f"#{fragment}"
 
 
 def _render_image(self, tokens, idx, options, env) -> str:
@@ -233,5 +240,6 @@ def _ids(state: StateCore) -> None:
     for token in state.tokens:
         if token.type in _BLOCK_TOKENS and not token.hidden:
             number += 1
-            token.attrSet("id", f"{chapter.id}-{number}")
+            if token.attrGet("id") is None:       # headings have theirs
+                token.attrSet("id", f"{chapter.id}-{number}")
 

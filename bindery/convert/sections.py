@@ -1,0 +1,109 @@
+"""Headings -> sections: levels without gaps under the chapter's title, ids from their text
+(in any script) unique in the book, ``{#custom-id}`` honoured, and links to ``#id`` or
+``other.md#id`` checked once every chapter's ids are known."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_it.rules_core import StateCore
+
+from ..errors import BookError
+from ..model import Chapter
+from .tokens import plain_text
+
+_CUSTOM_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A link to a place in a chapter, to check when every chapter's ids are known."""
+
+    href: str
+    chapter: str          # the target chapter's id
+    fragment: str
+    source: Path
+    line: int | None
+
+
+def heading_slug(text: str) -> str:
+    """An id from a heading's text, in its own script: "Analyse & méthode" -> "analyse-méthode"."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    slug = "".join(char if unicodedata.category(char)[0] in "LMN" else "-" for char in text)
+    slug = re.sub(r"-+", "-", slug).strip("-")
+    if not slug or not unicodedata.category(slug[0]).startswith("L"):
+        slug = f"section-{slug}".rstrip("-")
+    return slug
+
+
+def headings(state: StateCore) -> None:
+    """The chapter title is the h1; the body's headings follow from h2, a level deeper than
+    the heading they fall under, never skipping one; each gets an id unique in the book."""
+    chapter: Chapter = state.env["chapter"]
+    taken: set[str] = state.env["taken"]
+    stack: list[tuple[int, int]] = []          # (level as written, level given)
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        written = int(token.tag[1])
+        while stack and stack[-1][0] >= written:
+            stack.pop()
+        level = min(6, stack[-1][1] + 1 if stack else 2)
+        stack.append((written, level))
+        token.tag = f"h{level}"
+        close = next(t for t in tokens[index + 1:] if t.type == "heading_close")
+        close.tag = token.tag
+        inline = tokens[index + 1]
+        wanted = _custom_id(inline)
+        if wanted is not None:
+            if wanted in taken or _a_block_id(wanted, state.env):
+                raise BookError(f"the id `{wanted}` is already used in the book",
+                                chapter.source,
+                                chapter.first_line + token.map[0] if token.map else None)
+            heading_id = wanted
+        else:
+            heading_id = base = heading_slug(plain_text(inline.children or []))
+            number = 1
+            while heading_id in taken or _a_block_id(heading_id, state.env):
+                number += 1
+                heading_id = f"{base}-{number}"
+        taken.add(heading_id)
+        token.attrSet("id", heading_id)
+
+
+def _a_block_id(candidate: str, env: dict) -> bool:
+    """Whether ``candidate`` has the shape of the ids blocks get: ``<chapter>-<n>``."""
+    stem, _, number = candidate.rpartition("-")
+    return number.isdigit() and stem in env["chapter_ids"].values()
+
+
+def _custom_id(inline) -> str | None:
+    """``## Heading {#id}``: the id, taken out of the heading's text."""
+    children = inline.children or []
+    if not children or children[-1].type != "text":
+        return None
+    match = _CUSTOM_ID.search(children[-1].content)
+    if match is None:
+        return None
+    children[-1].content = children[-1].content[:match.start()]
+    inline.content = _CUSTOM_ID.sub("", inline.content)
+    return match[1]
+
+
+def ids_in(xhtml: str) -> set[str]:
+    return set(_ID.findall(xhtml))
+
+
+def check_references(references: list[Reference], ids: dict[str, set[str]]) -> None:
+    """Every link to ``#id`` or ``other.md#id`` lands on an id of that chapter."""
+    for reference in references:
+        if reference.fragment not in ids.get(reference.chapter, set()):
+            raise BookError(f"link `{reference.href}` points to no heading or id of "
+                            f"chapter `{reference.chapter}`", reference.source,
+                            reference.line,
+                            hint="link to a heading's id, such as #its-title-in-lower-case")

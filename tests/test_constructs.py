@@ -1,0 +1,115 @@
+"""What real authors write reaches the reader: definition lists, sub- and superscript,
+strike-through, headings with ids in their own script, and links to them across chapters."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from bindery.check.reader import Epub
+from bindery.cli import main
+from bindery.convert.sections import heading_slug
+from bindery.namespaces import NS
+
+from conftest import build_book
+from helpers import TINY, copy_book, normalise
+
+DEUX = """
+L’eau, H~2~O, et le carré x^2^ ; un mot ~~barré~~.
+
+Composition
+:   L’art d’assembler les caractères.
+
+*Justification*
+:   L’alignement des deux bords.
+
+    Avec un second paragraphe.
+
+### Une section d’abord profonde {#profonde}
+
+Voir [la justification](#profonde), [le premier chapitre](un.md) et
+[sa section](un.md#analyse-et-méthode).
+
+# Puis une grande
+
+## Résultats
+
+## Résultats
+"""
+
+UN = """
+## Analyse et méthode
+
+Texte de la section.
+"""
+
+
+@pytest.fixture(scope="module")
+def constructs_book(tmp_path_factory):
+    root = tmp_path_factory.mktemp("constructs")
+    book = copy_book(TINY, root / "book")
+    for name, text in (("deux.md", DEUX), ("un.md", UN)):
+        chapter = book / "chapitres" / name
+        chapter.write_text(chapter.read_text("utf-8") + text, "utf-8")
+    return build_book(book, root / "out")
+
+
+def test_inline_and_block_syntax_become_markup(constructs_book):
+    root = Epub.open(constructs_book["epub"]).document("text/deux.xhtml")
+    assert [e.text for e in root.iter(f"{{{NS['x']}}}sub")] == ["2"]
+    assert [e.text for e in root.iter(f"{{{NS['x']}}}sup")] == ["2"]
+    assert [e.text for e in root.iter(f"{{{NS['x']}}}s")] == ["barré"]
+    (dl,) = root.iter(f"{{{NS['x']}}}dl")
+    assert [child.tag.split("}")[1] for child in dl] == ["dt", "dd", "dt", "dd"]
+    assert len(dl[3].findall("x:p", NS)) == 2
+
+
+def test_no_markdown_syntax_is_left_as_text(constructs_book):
+    text = Epub.open(constructs_book["epub"]).text("text/deux.xhtml")
+    pdf = " ".join(page.extract_text() for page in PdfReader(constructs_book["pdf"]).pages)
+    for output in (normalise(text), normalise(pdf)):
+        for syntax in ("~", "^", "{#", ":   ", "](#"):
+            assert syntax not in output, syntax
+    assert "H2O" in normalise(pdf)
+
+
+def test_headings_follow_the_title_without_gaps_and_have_ids_from_their_text(constructs_book):
+    epub = Epub.open(constructs_book["epub"])
+    root = epub.document("text/deux.xhtml")
+    headings = [(e.tag.split("}")[1], e.get("id"), normalise("".join(e.itertext())))
+                for e in root.iter() if e.tag.split("}")[-1] in ("h1", "h2", "h3", "h4")]
+    assert headings == [("h1", "deux-title", "Deuxième chapitre : la suite"),
+                        ("h2", "profonde", "Une section d'abord profonde"),
+                        ("h2", "puis-une-grande", "Puis une grande"),
+                        ("h3", "résultats", "Résultats"),
+                        ("h3", "résultats-2", "Résultats")]
+    assert "analyse-et-méthode" in {e.get("id") for e in epub.document("text/un.xhtml").iter()}
+
+
+def test_links_to_headings_resolve_across_chapters(constructs_book, epubcheck):
+    root = Epub.open(constructs_book["epub"]).document("text/deux.xhtml")
+    hrefs = [a.get("href") for a in root.iter(f"{{{NS['x']}}}a")]
+    assert "#profonde" in hrefs and "un.xhtml#un" in hrefs
+    assert "un.xhtml#analyse-et-méthode" in hrefs
+    assert epubcheck(constructs_book["epub"])[0].clean, \
+        epubcheck(constructs_book["epub"])[0].messages
+
+
+def test_a_link_to_no_heading_is_an_error_naming_the_line(tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    chapter = book / "chapitres" / "deux.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\nVoir [ailleurs](un.md#nulle-part).\n")
+    line = chapter.read_text("utf-8").split("\n").index("Voir [ailleurs](un.md#nulle-part).") + 1
+    result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
+                                       "--format", "epub"])
+    assert result.exit_code == 1
+    assert f"deux.md:{line}: link `un.md#nulle-part` points to no heading" in result.output
+
+
+@pytest.mark.parametrize("text, slug", [("Analyse & méthode", "analyse-méthode"),
+                                        ("2024 results", "section-2024-results"),
+                                        ("Глава первая", "глава-первая"),
+                                        ("!!!", "section")])
+def test_heading_ids_are_readable_in_the_book_s_script(text, slug):
+    assert heading_slug(text) == slug
