@@ -99,10 +99,17 @@ def plain(value: Any) -> Any:
         for name, member in vars(type(value)).items():
             if isinstance(member, property):
                 fields[name] = getattr(value, name)
-        return Record(type(value).__name__, {
+        return _record_class(type(value).__name__)(type(value).__name__, {
             name: plain(item) for name, item in fields.items()
             if not isinstance(item, PurePath) and name != "warnings"})
     raise TypeError(f"templates get plain data, not {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=None)
+def _record_class(kind: str) -> type:
+    """A Record subclass named after what it holds, so that a template error reads
+    "'Book object' has no attribute 'root'"."""
+    return type(kind, (Record,), {"__slots__": (), "__module__": "builtins"})
 
 
 class BookEnvironment(SandboxedEnvironment):

@@ -31,6 +31,19 @@ Composition
 Voir [la justification](#profonde), [le premier chapitre](un.md) et
 [sa section](un.md#analyse-et-méthode).
 
+Du code en ligne : `print("a" -- 'b'...)`, puis un bloc :
+
+```python
+def composer(page, largeur=148):
+    '''Compose une page -- vite.'''
+    # un commentaire assez long pour que la ligne dépasse la justification de la page au format A6
+    return [ligne for ligne in page.lignes if ligne.largeur <= largeur]
+```
+
+```
+un bloc sans langue "droit"
+```
+
 # Puis une grande
 
 ## Résultats
@@ -105,6 +118,26 @@ def test_a_link_to_no_heading_is_an_error_naming_the_line(tmp_path):
                                        "--format", "epub"])
     assert result.exit_code == 1
     assert f"deux.md:{line}: link `un.md#nulle-part` points to no heading" in result.output
+
+
+def test_code_is_highlighted_untouched_and_set_in_the_book_s_mono_face(constructs_book):
+    root = Epub.open(constructs_book["epub"]).document("text/deux.xhtml")
+    blocks = list(root.iter(f"{{{NS['x']}}}pre"))
+    assert [b[0].get("class") for b in blocks] == ["code language-python", "code"]
+    keywords = blocks[0].xpath(".//x:span[@class='hl-k']/text()", namespaces=NS)
+    assert [keyword.strip() for keyword in keywords[:2]] == ["def", "return"]
+    code = "".join(blocks[0].itertext())
+    assert "'''Compose une page -- vite.'''" in code          # no typographer in code
+    assert 'print("a" -- \'b\'...)' in "".join(
+        "".join(c.itertext()) for c in root.iter(f"{{{NS['x']}}}code"))
+    assert '"droit"' in "".join(blocks[1].itertext())
+    reader = PdfReader(constructs_book["pdf"])
+    fonts = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    assert "Linux-Libertine-Mono" in fonts
+    assert all(name.startswith("Linux-Libertine") for name in fonts), fonts
 
 
 @pytest.mark.parametrize("text, slug", [("Analyse & méthode", "analyse-méthode"),

@@ -202,9 +202,13 @@ class OutputFolder:
         self.check_owner(identity)
         for name, data in files.items():
             if not self._ours(name, previous, data):
+                hint = "move it, or build into another --out"
+                if previous is None and os.path.lexists(
+                        self.path / manifest_name(identity.slug)):
+                    hint = (f"the folder's manifest {manifest_name(identity.slug)} is not "
+                            f"valid, so Bindery cannot tell its own files: " + hint)
                 raise BookError("a file Bindery did not make is in the way; it is left as "
-                                "it is", self.path / name,
-                                hint="move it, or build into another --out")
+                                "it is", self.path / name, hint=hint)
         everything = {**files, manifest_name(identity.slug): manifest.serialise()}
         written: dict[str, str] = {}
         try:

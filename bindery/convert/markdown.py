@@ -29,6 +29,7 @@ from ..namespaces import EPUB, XHTML
 from ..source.chapter import RESERVED_IDS
 from ..source.text import check_xml_characters
 from . import typography
+from .code import render_fence
 from .figures import figures, render_figure
 from .images import check_image
 from .notes import notes_at_their_calls, notes_plugin
@@ -108,6 +109,7 @@ def _markdown(language: str) -> MarkdownIt:
     md.use(sub_plugin)               # H~2~O
     md.use(superscript_plugin)       # x^2^
     md.add_render_rule("image", _render_image)
+    md.add_render_rule("fence", render_fence)
     md.block.ruler.before("table", "bindery_nesting", _nesting_guard)
     md.core.ruler.after("inline", "bindery_inline", _inline_checks)
     md.core.ruler.push("bindery_typography", _tie)

@@ -57,7 +57,10 @@ def image_problem(data: bytes, suffix: str) -> str | None:
                     return problem
                 image.load()          # decode it all
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return "is too many pixels to decode (a decompression bomb)"
+        return (f"has too many pixels to decode safely (a decompression bomb); a book's "
+                f"pictures may have at most {MAX_PIXELS // 1_000_000} million")
+    except Image.UnidentifiedImageError:
+        return f"is not a {expected or 'picture'}: its bytes are of no image kind Pillow reads"
     except (OSError, SyntaxError, ValueError) as error:
         return f"cannot be read as {expected or 'an image'}: {error}"
     return None
