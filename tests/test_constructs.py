@@ -44,6 +44,15 @@ def composer(page, largeur=148):
 un bloc sans langue "droit"
 ```
 
+| Ville | Année | Tirage |
+|:------|------:|-------:|
+| Lyon  | 1473  |    300 |
+| Paris | 1470  |  1 200 |
+
+---
+
+Écrire à <mail@example.org> ou lire <https://example.org/un/chemin/assez/long/pour/couper>.
+
 # Puis une grande
 
 ## Résultats
@@ -138,6 +147,29 @@ def test_code_is_highlighted_untouched_and_set_in_the_book_s_mono_face(construct
             fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
     assert "Linux-Libertine-Mono" in fonts
     assert all(name.startswith("Linux-Libertine") for name in fonts), fonts
+
+
+def test_tables_carry_their_header_association_in_both_outputs(constructs_book):
+    import pikepdf
+
+    root = Epub.open(constructs_book["epub"]).document("text/deux.xhtml")
+    headers = list(root.iter(f"{{{NS['x']}}}th"))
+    assert [(th.text, th.get("scope")) for th in headers] == [
+        ("Ville", "col"), ("Année", "col"), ("Tirage", "col")]
+    with pikepdf.open(constructs_book["pdf"]) as pdf:
+        scopes = [str(obj.get("/A", {}).get("/Scope")) for obj in pdf.objects
+                  if isinstance(obj, pikepdf.Dictionary) and obj.get("/S") == "/TH"]
+    assert scopes == ["/Column"] * 3
+
+
+def test_a_thematic_break_is_a_section_break_and_addresses_are_not_hyphenated(
+        constructs_book):
+    root = Epub.open(constructs_book["epub"]).document("text/deux.xhtml")
+    assert len(list(root.iter(f"{{{NS['x']}}}hr"))) == 1
+    pdf = [page.extract_text() for page in PdfReader(constructs_book["pdf"]).pages]
+    text = "\n".join(pdf)
+    assert "mail@ex-" not in text and "example.org/un/che-" not in text
+    assert "---" not in text
 
 
 @pytest.mark.parametrize("text, slug", [("Analyse & méthode", "analyse-méthode"),

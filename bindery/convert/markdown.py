@@ -110,6 +110,7 @@ def _markdown(language: str) -> MarkdownIt:
     md.use(superscript_plugin)       # x^2^
     md.add_render_rule("image", _render_image)
     md.add_render_rule("fence", render_fence)
+    md.add_render_rule("th_open", _render_header_cell)
     md.block.ruler.before("table", "bindery_nesting", _nesting_guard)
     md.core.ruler.after("inline", "bindery_inline", _inline_checks)
     md.core.ruler.push("bindery_typography", _tie)
@@ -228,6 +229,14 @@ def _link(href: str, env: dict, token: Token) -> str:
         env["cross_references"].append(Reference(href, target_id, fragment, chapter.source,
                                            source_line(chapter, token)))
     return f"#{fragment}"
+
+
+def _render_header_cell(self, tokens, idx, options, env) -> str:
+    """A header cell says what it heads: its column (in the table's head) or its row."""
+    head = any(token.type == "thead_open" for token in tokens[:idx]) and not any(
+        token.type == "thead_close" for token in tokens[:idx])
+    tokens[idx].attrSet("scope", "col" if head else "row")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _render_image(self, tokens, idx, options, env) -> str:

@@ -23,7 +23,27 @@ def _finish(document, pdf) -> None:
         page["MediaBox"] = page["TrimBox"]      # the trim is the page
         page["BleedBox"] = page["TrimBox"]
     _pagination_artifacts(pdf)
+    _header_scopes(pdf)
     compress_once(pdf)
+
+
+def _header_scopes(pdf) -> None:
+    """Each table header cell says what it heads (PDF/UA: ``/Scope``): the column under it
+    when it is in the table's head, else its row. WeasyPrint 70 writes only ``/O /Table``."""
+    import pydyf
+
+    found = objects(pdf)
+    for obj in pdf.objects:
+        if not (isinstance(obj, dict) and obj.get("Type") == "/StructElem"
+                and obj.get("S") == "/TH" and "P" in obj):
+            continue
+        row = found.get(ref(obj["P"]))
+        group = found.get(ref(row["P"])) if row is not None and "P" in row else None
+        scope = "/Column" if group is not None and group.get("S") == "/THead" else "/Row"
+        attributes = obj.get("A")
+        if not isinstance(attributes, dict):
+            attributes = obj["A"] = pydyf.Dictionary({"O": "/Table"})
+        attributes["Scope"] = scope
 
 
 def _pagination_artifacts(pdf) -> None:
