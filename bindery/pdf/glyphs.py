@@ -9,6 +9,8 @@ chapter, with the characters.
 from __future__ import annotations
 
 import functools
+import html
+import re
 import unicodedata
 from pathlib import Path
 
@@ -20,22 +22,27 @@ FONT_SUFFIXES = (".otf", ".ttf", ".woff", ".woff2")
 #: Characters that are never drawn with a glyph of their own.
 _INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}
 _SHOWN = 12          # characters listed in a warning, at most
+_TAG = re.compile(r"<[^>]*>")
 
 
 def coverage_warnings(book: Book, sandbox: Sandbox) -> list[BookWarning]:
     covered = frozenset().union(*(_cmap(str(path), path.stat().st_mtime_ns)
                                   for path in font_files(sandbox)))
     warnings = []
-    texts = [(book.config, None, " ".join(
-        [book.title, book.subtitle, book.author_names, book.publisher, book.rights,
-         *book.credits]))]
-    texts += [(chapter.source, chapter.first_line, chapter.markdown)
+    metadata = " ".join([book.title, book.subtitle, book.author_names, book.publisher,
+                         book.rights, *book.credits])
+    texts = [(book.config, None, metadata, set(metadata))]
+    # The Markdown gives the lines; only characters that are printed count (a link's
+    # address is not).
+    texts += [(chapter.source, chapter.first_line, chapter.markdown,
+               set(html.unescape(_TAG.sub(" ", chapter.print_body or chapter.body))))
               for chapter in book.chapters]
-    for source, first_line, text in texts:
+    for source, first_line, text, printed in texts:
         missing: dict[str, None] = {}
         where = None
         for number, line in enumerate(text.split("\n")):
             found = [char for char in line if ord(char) not in covered and char != " "
+                     and char in printed
                      and unicodedata.category(char) not in _INVISIBLE]
             if found and where is None:
                 where = first_line + number if first_line is not None else None
