@@ -93,6 +93,7 @@ class BookletSettings:
 @dataclass(frozen=True)
 class EpubSettings:
     page_list: bool = True       # carry the print edition's page numbers (needs its layout)
+    toc_depth: int = 2           # 1: chapters only in the table of contents; 2: and sections
 
 
 @dataclass(frozen=True)

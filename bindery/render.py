@@ -53,6 +53,7 @@ class NavEntry:
     href: str
     title: str
     type: str = ""
+    children: tuple["NavEntry", ...] = ()
 
 
 class _Loader(jinja2.BaseLoader):

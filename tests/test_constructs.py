@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 from pypdf import PdfReader
 
 from bindery.check.reader import Epub
@@ -170,6 +171,32 @@ def test_a_thematic_break_is_a_section_break_and_addresses_are_not_hyphenated(
     text = "\n".join(pdf)
     assert "mail@ex-" not in text and "example.org/un/che-" not in text
     assert "---" not in text
+
+
+def test_sections_are_in_the_table_of_contents_and_the_ncx(constructs_book):
+    epub = Epub.open(constructs_book["epub"])
+    nav = epub.document(epub.nav_href)
+    (toc,) = nav.xpath("//x:nav[@epub:type='toc']", namespaces=NS)
+    chapter = toc.xpath("x:ol/x:li[x:a[@href='text/deux.xhtml']]", namespaces=NS)[0]
+    sections = chapter.xpath("x:ol/x:li/x:a", namespaces=NS)
+    assert [(a.get("href"), a.text) for a in sections] == [
+        ("text/deux.xhtml#profonde", "Une section d’abord profonde"),
+        ("text/deux.xhtml#puis-une-grande", "Puis une grande")]   # depth 2: no h3
+    ncx = etree.fromstring(epub.zip.read(epub.path_of("toc.ncx")))
+    points = ncx.xpath("//ncx:navPoint[ncx:content/@src='text/deux.xhtml']/ncx:navPoint"
+                       "/ncx:content/@src", namespaces=NS)
+    assert points == ["text/deux.xhtml#profonde", "text/deux.xhtml#puis-une-grande"]
+
+
+def test_toc_depth_one_lists_the_chapters_alone(tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "chapitres" / "un.md").write_text(
+        (book / "chapitres" / "un.md").read_text("utf-8") + UN, "utf-8")
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8") + "\n[epub]\ntoc_depth = 1\n", "utf-8")
+    built = build_book(book, tmp_path / "out", formats=("epub",))
+    epub = Epub.open(built["epub"])
+    assert all("#" not in href for href, _ in epub.nav("toc"))
 
 
 @pytest.mark.parametrize("text, slug", [("Analyse & méthode", "analyse-méthode"),

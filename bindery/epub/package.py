@@ -16,6 +16,7 @@ workarounds, each marked ``# ebooklib:`` below:
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 import posixpath
 from urllib.parse import quote
 import zipfile
@@ -40,8 +41,9 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
               starts: tuple[PageStart, ...] = (), cover: Cover | None = None,
               cover_data: bytes = b"") -> Made:
     """The EPUB's bytes: the rendered documents, with print page-break markers placed."""
-    toc, landmarks = _toc(pages.documents), _landmarks(pages.documents, book.labels)
     trees = {document.id: _parse(document.xhtml) for document in pages.documents}
+    toc = _toc(pages.documents, trees, book.epub.toc_depth)
+    landmarks = _landmarks(pages.documents, book.labels)
     names = {document.id: document.name for document in pages.documents}
     names["nav"] = NAV_NAME
     # The navigation document can hold a page start too (the print edition's contents page
@@ -60,8 +62,9 @@ def make_epub(book: Book, pages: Pages, sandbox: Sandbox, modified: datetime,
     _link_across_documents(names, trees, owner)
     _name_images(trees, book)
     documents = [(document, _serialise(trees[document.id])) for document in pages.documents]
-    data = _assemble(book, pages, documents, _serialise(trees["nav"]), modified, cover,
-                     cover_data, bool(page_list))
+    contents = _Contents(documents, _serialise(trees["nav"]), toc, cover, cover_data,
+                         bool(page_list))
+    data = _assemble(book, pages, contents, modified)
     return Made(data=data, warnings=tuple(warnings))
 
 
@@ -99,9 +102,44 @@ def _name_images(trees, book: Book) -> None:
                 image.set("src", names[src])
 
 
-def _toc(documents: tuple[Document, ...]) -> list[NavEntry]:
-    return [NavEntry(href=document.name, title=document.title)
+def _toc(documents: tuple[Document, ...], trees, depth: int) -> list[NavEntry]:
+    """The table of contents: each document, and under it its sections' headings down to
+    ``depth`` (1: the documents alone; 2: and their h2 headings...)."""
+    return [NavEntry(href=document.name, title=document.title,
+                     children=_sections(document, trees[document.id], depth))
             for document in documents if document.in_toc]
+
+
+_HEADINGS = {f"{{{XHTML}}}h{level}": level for level in range(2, 7)}
+
+
+def _sections(document: Document, tree, depth: int) -> tuple[NavEntry, ...]:
+    root: list = []
+    stack: list[tuple[int, list]] = [(1, root)]
+    for element in tree.iter(*_HEADINGS):
+        level = _HEADINGS[element.tag]
+        if level > depth or element.get("id") is None:
+            continue
+        while stack[-1][0] >= level:
+            stack.pop()
+        children: list = []
+        stack[-1][1].append((element, children))
+        stack.append((level, children))
+
+    def entries(items) -> tuple[NavEntry, ...]:
+        return tuple(NavEntry(href=f"{document.name}#{element.get('id')}",
+                              title=_heading_text(element), children=entries(children))
+                     for element, children in items)
+    return entries(root)
+
+
+def _heading_text(element) -> str:
+    """A heading's words, without its note references."""
+    def text(node) -> str:
+        inner = "".join(text(child) + (child.tail or "") for child in node
+                        if not (child.get("class") == "noteref"))
+        return (node.text or "") + inner
+    return " ".join(text(element).split())
 
 
 _LANDMARK_ORDER = ("cover", "titlepage", "toc", "bodymatter", "backmatter")
@@ -117,10 +155,24 @@ def _landmarks(documents: tuple[Document, ...], labels) -> list[NavEntry]:
 
 # -- the package ------------------------------------------------------------------------
 
-def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]], nav: bytes,
-              modified: datetime, cover: Cover | None, cover_data: bytes,
-              page_list: bool) -> bytes:
+@dataclass(frozen=True)
+class _Contents:
+    """What goes into the package: the documents as written, the navigation, the cover."""
+
+    documents: list[tuple[Document, bytes]]
+    nav: bytes
+    toc: list[NavEntry]
+    cover: Cover | None
+    cover_data: bytes
+    page_list: bool
+
+
+def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime) -> bytes:
     from ebooklib import epub  # imported only when an EPUB is made
+
+    documents, nav, cover, cover_data = (contents.documents, contents.nav, contents.cover,
+                                         contents.cover_data)
+    page_list = contents.page_list
 
     package = epub.EpubBook()
     package.set_identifier(book.identifier)
@@ -179,8 +231,7 @@ def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]],
     nav_item.properties = ["nav"]
     package.add_item(nav_item)
     package.add_item(epub.EpubNcx())
-    package.toc = [epub.Link(document.name, document.title, f"ncx-{document.id}")
-                   for document, _ in documents if document.in_toc]
+    package.toc = _ncx(contents.toc)
     # The navigation document follows the title page: in the reading order when the print
     # edition has a contents page (its page number lives there), else outside it, reachable
     # from the landmarks.
@@ -199,6 +250,20 @@ def _assemble(book: Book, pages: Pages, documents: list[tuple[Document, bytes]],
     writer.process()
     writer.write()
     return _repack(buffer.getvalue(), book, modified)
+
+
+def _ncx(entries: list[NavEntry] | tuple[NavEntry, ...], prefix: str = "ncx") -> list:
+    """The NCX mirrors the navigation document's table of contents, nesting included."""
+    from ebooklib import epub
+
+    items = []
+    for number, entry in enumerate(entries, start=1):
+        uid = f"{prefix}-{number}"
+        if entry.children:
+            items.append((epub.Section(entry.title, entry.href), _ncx(entry.children, uid)))
+        else:
+            items.append(epub.Link(entry.href, entry.title, uid))
+    return items
 
 
 _GUIDE = {"cover": "cover", "titlepage": "title-page", "bodymatter": "text"}

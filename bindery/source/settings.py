@@ -30,7 +30,7 @@ _KNOWN_KEYS = {
     "authors": {"name", "file_as", "role"},
     "print": {"trim", "bleed", "toc"},
     "booklet": {"sheet", "flip", "sheets_per_signature", "creep"},
-    "epub": {"page_list"},
+    "epub": {"page_list", "toc_depth"},
 }
 
 
@@ -316,7 +316,11 @@ class _Reader:
         page_list = data.get("page_list", True)
         if not isinstance(page_list, bool):
             raise self.error("[epub] `page_list` must be true or false", "page_list", "epub")
-        return EpubSettings(page_list=page_list)
+        depth = data.get("toc_depth", 2)
+        if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= 6:
+            raise self.error("[epub] `toc_depth` must be a whole number from 1 to 6 (1: "
+                             "chapters only, 2: and their sections...)", "toc_depth", "epub")
+        return EpubSettings(page_list=page_list, toc_depth=depth)
 
     def table(self, name: str) -> dict:
         data = self.data.get(name, {})
