@@ -54,6 +54,21 @@ un bloc sans langue "droit"
 
 Écrire à <mail@example.org> ou lire <https://example.org/un/chemin/assez/long/pour/couper>.
 
+::: epigraph
+Le livre est un outil.
+:::
+
+::: warning
+Ne pas plier la couverture.
+:::
+
+::: verse
+Le vent se lève,
+il faut tenter de vivre.
+:::
+
+Un nom en [petites capitales]{.smallcaps}.
+
 # Puis une grande
 
 ## Résultats
@@ -197,6 +212,30 @@ def test_toc_depth_one_lists_the_chapters_alone(tmp_path):
     built = build_book(book, tmp_path / "out", formats=("epub",))
     epub = Epub.open(built["epub"])
     assert all("#" not in href for href, _ in epub.nav("toc"))
+
+
+def test_named_blocks_carry_their_semantics(constructs_book):
+    root = Epub.open(constructs_book["epub"]).document("text/deux.xhtml")
+    epigraph = root.xpath("//*[@class='epigraph']", namespaces=NS)[0]
+    assert (epigraph.get(f"{{{NS['epub']}}}type"), epigraph.get("role")) == (
+        "epigraph", "doc-epigraph")
+    warning = root.xpath("//*[@class='warning']", namespaces=NS)[0]
+    assert (warning.get("role"), warning.get("data-label")) == ("doc-notice", "Attention")
+    verse = root.xpath("//*[@class='verse']/x:p", namespaces=NS)[0]
+    assert "Le vent se lève,\nil faut tenter de vivre." in "".join(verse.itertext())
+    assert root.xpath("//x:span[@class='smallcaps']/text()", namespaces=NS) == [
+        "petites capitales"]
+
+
+def test_an_unknown_named_block_is_a_warning_at_its_line(tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    chapter = book / "chapitres" / "un.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n::: inconnu\nTexte.\n:::\n", "utf-8")
+    line = chapter.read_text("utf-8").split("\n").index("::: inconnu") + 1
+    result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
+                                       "--format", "epub"])
+    assert result.exit_code == 0
+    assert f"un.md:{line}: `::: inconnu` is no block Bindery knows" in result.output
 
 
 @pytest.mark.parametrize("text, slug", [("Analyse & méthode", "analyse-méthode"),

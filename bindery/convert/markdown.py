@@ -30,6 +30,7 @@ from ..source.chapter import RESERVED_IDS
 from ..source.text import check_xml_characters
 from . import typography
 from .code import render_fence
+from .divs import divs_plugin
 from .figures import figures, render_figure
 from .images import check_image
 from .notes import notes_at_their_calls, notes_plugin
@@ -103,6 +104,7 @@ def _markdown(language: str) -> MarkdownIt:
     # link and image itself, and says what is wrong.
     md.validateLink = lambda url: True
     md.use(container_plugin, "figure", render=render_figure)
+    md.use(divs_plugin)
     md.use(attrs_plugin, spans=True, allowed=["class"])
     md.use(notes_plugin)
     md.use(deflist_plugin)

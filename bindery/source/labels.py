@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 LABELS = {
     "en": {
+        "note": "Note", "tip": "Tip", "warning": "Warning",
         "backlink": "Back to the text",
         "contents": "Contents", "colophon": "Colophon", "cover": "Cover",
         "titlepage": "Title page", "toc": "Contents", "bodymatter": "Start of reading",
@@ -18,6 +19,7 @@ LABELS = {
                     "used under the SIL Open Font License 1.1.",
     },
     "fr": {
+        "note": "Note", "tip": "Conseil", "warning": "Attention",
         "backlink": "Retour au texte",
         "contents": "Table des matières", "colophon": "Achevé d’imprimer", "cover": "Couverture",
         "titlepage": "Page de titre", "toc": "Table des matières",
@@ -28,6 +30,7 @@ LABELS = {
                     "sous licence SIL Open Font License 1.1.",
     },
     "de": {
+        "note": "Hinweis", "tip": "Tipp", "warning": "Warnung",
         "backlink": "Zurück zum Text",
         "contents": "Inhalt", "colophon": "Impressum", "cover": "Umschlag",
         "titlepage": "Titelseite", "toc": "Inhalt", "bodymatter": "Textbeginn",
@@ -37,6 +40,7 @@ LABELS = {
                     "(SIL Open Font License 1.1).",
     },
     "es": {
+        "note": "Nota", "tip": "Consejo", "warning": "Advertencia",
         "backlink": "Volver al texto",
         "contents": "Índice", "colophon": "Colofón", "cover": "Cubierta",
         "titlepage": "Portada", "toc": "Índice", "bodymatter": "Inicio de la lectura",
@@ -46,6 +50,7 @@ LABELS = {
                     "con licencia SIL Open Font License 1.1.",
     },
     "it": {
+        "note": "Nota", "tip": "Suggerimento", "warning": "Avvertenza",
         "backlink": "Torna al testo",
         "contents": "Indice", "colophon": "Colophon", "cover": "Copertina",
         "titlepage": "Frontespizio", "toc": "Indice", "bodymatter": "Inizio della lettura",
@@ -55,6 +60,7 @@ LABELS = {
                     "con licenza SIL Open Font License 1.1.",
     },
     "nl": {
+        "note": "Opmerking", "tip": "Tip", "warning": "Waarschuwing",
         "backlink": "Terug naar de tekst",
         "contents": "Inhoud", "colophon": "Colofon", "cover": "Omslag",
         "titlepage": "Titelpagina", "toc": "Inhoud", "bodymatter": "Begin van de tekst",
@@ -64,6 +70,7 @@ LABELS = {
                     "onder de SIL Open Font License 1.1.",
     },
     "pt": {
+        "note": "Nota", "tip": "Dica", "warning": "Aviso",
         "backlink": "Voltar ao texto",
         "contents": "Sumário", "colophon": "Colofão", "cover": "Capa",
         "titlepage": "Folha de rosto", "toc": "Sumário", "bodymatter": "Início da leitura",
