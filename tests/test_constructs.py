@@ -50,6 +50,8 @@ un bloc sans langue "droit"
 | Lyon  | 1473  |    300 |
 | Paris | 1470  |  1 200 |
 
+Table: Les premiers *tirages*.
+
 ---
 
 Écrire à <mail@example.org> ou lire <https://example.org/un/chemin/assez/long/pour/couper>.
@@ -172,6 +174,12 @@ def test_tables_carry_their_header_association_in_both_outputs(constructs_book):
     headers = list(root.iter(f"{{{NS['x']}}}th"))
     assert [(th.text, th.get("scope")) for th in headers] == [
         ("Ville", "col"), ("Année", "col"), ("Tirage", "col")]
+    (caption,) = root.iter(f"{{{NS['x']}}}caption")
+    assert normalise("".join(caption.itertext())) == "Les premiers tirages."
+    assert caption.getparent().tag == f"{{{NS['x']}}}table"
+    pdf_text = normalise(" ".join(p.extract_text() for p in PdfReader(
+        constructs_book["pdf"]).pages))
+    assert "Les premiers tirages." in pdf_text and "Table:" not in pdf_text
     with pikepdf.open(constructs_book["pdf"]) as pdf:
         scopes = [str(obj.get("/A", {}).get("/Scope")) for obj in pdf.objects
                   if isinstance(obj, pikepdf.Dictionary) and obj.get("/S") == "/TH"]

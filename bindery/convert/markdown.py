@@ -35,6 +35,7 @@ from .figures import figures, render_figure
 from .images import check_image
 from .notes import notes_at_their_calls, notes_plugin
 from .sections import Reference, check_references, headings, ids_in
+from .tables import table_captions
 from .tokens import source_line, walk
 
 #: How deep lists and block quotes may nest. markdown-it silently drops what lies deeper than
@@ -52,7 +53,8 @@ _LINK_SCHEMES = ("http", "https", "mailto")
 
 _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_list_open",
                  "ordered_list_open", "list_item_open", "table_open", "hr", "code_block",
-                 "fence", "figure_open", "figcaption_open", "dt_open", "dd_open"}
+                 "fence", "figure_open", "figcaption_open", "dt_open", "dd_open",
+                 "caption_open"}
 
 
 def convert(book: Book) -> Book:
@@ -115,6 +117,7 @@ def _markdown(language: str) -> MarkdownIt:
     md.add_render_rule("th_open", _render_header_cell)
     md.block.ruler.before("table", "bindery_nesting", _nesting_guard)
     md.core.ruler.after("inline", "bindery_inline", _inline_checks)
+    md.core.ruler.after("bindery_inline", "bindery_captions", table_captions)
     md.core.ruler.push("bindery_typography", _tie)
     md.core.ruler.push("bindery_figures", figures)
     md.core.ruler.push("bindery_headings", headings)
