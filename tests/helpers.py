@@ -143,3 +143,41 @@ def placements(page):
     """Form XObjects drawn on a page: ``(name, ctm)`` in drawing order."""
     return [(str(values[0]), ctm) for op, values, ctm, _ in walk_content(page, forms=False)
             if op == "Do"]
+
+
+def _limit_memory() -> None:
+    """In the second process: a bomb that Bindery lets through fails there, not here."""
+    import resource
+
+    limit = 4 << 30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def run_isolated(arguments, cwd: Path, timeout: float,
+                 prelude: str = "") -> tuple[int, str, float]:
+    """``bindery ARGUMENTS`` in a second process (its own process group, its memory capped
+    at 4 GiB, SOURCE_DATE_EPOCH set), killed after ``timeout`` seconds, for what would hang
+    or eat memory if Bindery read it: exit status, stdout and stderr, seconds. ``prelude``
+    is Python run first (to patch what a test needs to interrupt)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+
+    arguments = [str(argument) for argument in arguments]
+    code = (f"{prelude}\nimport sys\nfrom bindery.cli import main\n"
+            f"main(args=sys.argv[1:], prog_name='bindery')\n")
+    start = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *arguments], cwd=cwd, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=_limit_memory, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"bindery {' '.join(arguments)} still ran after {timeout:.0f} s")
+    return process.returncode, output, time.monotonic() - start

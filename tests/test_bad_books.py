@@ -14,13 +14,9 @@ from __future__ import annotations
 import io
 import os
 import random
-import resource
 import shutil
-import signal
 import struct
 import subprocess
-import sys
-import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -35,7 +31,7 @@ from pypdf import PdfReader
 from bindery.check.reader import Epub
 from bindery.cli import main
 
-from helpers import EPOCH, ROOT, TINY, copy_book, output_contents
+from helpers import EPOCH, ROOT, TINY, copy_book, output_contents, run_isolated
 
 
 def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -720,28 +716,6 @@ MORE_CASES = [
 ]
 CASES += MORE_CASES
 
-
-def _limit_memory() -> None:
-    """In the second process: a bomb that Bindery lets through fails there, not here."""
-    limit = 4 << 30
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def run_isolated(arguments: list[str], cwd: Path, timeout: float) -> tuple[int, str, float]:
-    """``bindery ARGUMENTS`` in a second process (its own process group, its memory
-    capped), killed after ``timeout`` seconds: exit status, stdout and stderr, seconds."""
-    start = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bindery", *arguments], cwd=cwd, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=_limit_memory, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        pytest.fail(f"bindery {' '.join(arguments)} still ran after {timeout:.0f} s")
-    return process.returncode, output, time.monotonic() - start
 
 
 def _names_where(line: str, where: str | tuple[str, ...]) -> bool:

@@ -16,11 +16,9 @@ import hashlib
 import json
 import os
 import random
-import resource
 import shutil
 import signal
 import subprocess
-import sys
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +28,7 @@ from click.testing import CliRunner
 
 from bindery.cli import main
 
-from helpers import EPOCH, TINY, copy_book
+from helpers import EPOCH, TINY, copy_book, run_isolated
 
 SLUG = "petit-traite"
 MANIFEST = f".bindery-{SLUG}.json"
@@ -50,27 +48,11 @@ def cli(*arguments: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _limit_memory() -> None:
-    limit = 4 << 30
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def isolated(*arguments: str, timeout: float = 60, prelude: str = "") -> tuple[int, str]:
     """``bindery ARGUMENTS`` in a second process with a time limit and a memory cap (for
     what would hang or eat memory if Bindery read it). ``prelude`` is Python run first."""
-    code = (f"{prelude}\nimport sys\nfrom bindery.cli import main\n"
-            f"main(args=sys.argv[1:], prog_name='bindery')\n")
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, *map(str, arguments)], cwd=os.getcwd(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=_limit_memory, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        pytest.fail(f"bindery {' '.join(map(str, arguments))} still ran after {timeout} s")
-    return process.returncode, output
+    status, output, _ = run_isolated(arguments, Path.cwd(), timeout, prelude)
+    return status, output
 
 
 def build(book: Path, out: Path, *formats: str, extra: tuple[str, ...] = ()) -> tuple[int, str]:

@@ -11,14 +11,8 @@ written or deleted. A template that loops or grows without bound is stopped by a
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import resource
 import shutil
-import signal
-import subprocess
-import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -29,7 +23,7 @@ from lxml import etree
 from bindery.cli import main
 from bindery.resources import TEMPLATES
 
-from helpers import EPOCH, ROOT, TINY, copy_book, output_contents
+from helpers import EPOCH, ROOT, TINY, copy_book, output_contents, run_isolated
 
 CHAPTER = "partials/chapter.html"
 COVER = "epub/cover.xhtml"
@@ -339,24 +333,8 @@ def test_the_cover_template_cannot_escape(escape, tmp_path, previous):
 
 # -- budgets ---------------------------------------------------------------------------------
 
-def _limit_memory() -> None:
-    limit = 4 << 30
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def _isolated(tmp_path: Path, *arguments: str, timeout: float) -> tuple[int, str, float]:
-    start = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bindery", *map(str, arguments)], cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=_limit_memory, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        pytest.fail(f"the build still ran after {timeout} s")
-    return process.returncode, output, time.monotonic() - start
+    return run_isolated(arguments, tmp_path, timeout)
 
 
 #: name -> (template text, whether the message must speak of time: "too long" or "budget")
