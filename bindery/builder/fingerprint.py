@@ -47,7 +47,6 @@ class Inputs:
 
     groups: dict[str, dict[str, str]]    # "common", "epub", "booklet" -> name -> hash
     notes: dict[str, str]       # what only the warnings depend on: the chapter files present
-    identity: "Identity"
     epub_page_list: bool = True  # the EPUB needs the print layout for its page list
 
     @property
@@ -112,7 +111,7 @@ class Identity:
     identifier: str
 
 
-def _book_toml(book_dir: Path) -> dict | None:
+def read_book_toml(book_dir: Path) -> dict | None:
     """book.toml's data, or None when it cannot be read (the full build says why)."""
     if not within(book_dir / "book.toml", book_dir):
         return None
@@ -125,11 +124,12 @@ def _book_toml(book_dir: Path) -> dict | None:
 
 def identity(book_dir: Path) -> Identity | None:
     """The book's slug and identifier from its book.toml; None when they cannot be told."""
-    data = _book_toml(book_dir)
-    return _identity(data) if data is not None else None
+    data = read_book_toml(book_dir)
+    return identity_of(data) if data is not None else None
 
 
-def _identity(data: dict) -> Identity | None:
+def identity_of(data: dict) -> Identity | None:
+    """The slug and identifier that book.toml's ``data`` give; None when they cannot be told."""
     slug, title = data.get("slug"), data.get("title")
     if not isinstance(slug, str):
         slug = (slugify(title) or "book") if isinstance(title, str) else None
@@ -140,14 +140,13 @@ def _identity(data: dict) -> Identity | None:
     return Identity(slug, " ".join(identifier.split()))
 
 
-def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
+def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, Any],
                 known_images: list[str]) -> Inputs | None:
-    """The fingerprints of the book's sources; None when book.toml cannot even be read
-    (the full build then says what is wrong). ``known_images`` are the images the last
-    build used, wherever they are in the book folder. Only regular files inside the book
-    folder are read."""
-    data = _book_toml(book_dir)
-    if data is None or _identity(data) is None:
+    """The fingerprints of the book's sources, given book.toml's ``data``
+    (``read_book_toml``); None when it could not be read (the full build then says what is
+    wrong). ``known_images`` are the images the last build used, wherever they are in the
+    book folder. Only regular files inside the book folder are read."""
+    if data is None or identity_of(data) is None:
         return None
     chapters = data.get("chapters")
     if not isinstance(chapters, list) or not all(
@@ -197,5 +196,4 @@ def fingerprint(book_dir: Path, booklet_options: dict[str, Any],
         sorted(str(path) for folder in folders for path in folder.glob("*.md"))).encode())}
     epub_settings = data.get("epub") if isinstance(data.get("epub"), dict) else {}
     return Inputs(groups={"common": common, "epub": epub, "booklet": booklet}, notes=notes,
-                  identity=_identity(data),
                   epub_page_list=epub_settings.get("page_list", True) is not False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .fingerprint import Identity, Inputs, fingerprint, identity
+from .fingerprint import Identity, Inputs, fingerprint, identity_of, read_book_toml
 from .manifest import Manifest
 from .outdir import OutputFolder
 from .outputs import OUTPUTS
@@ -28,9 +28,10 @@ class Plan:
 
 
 def make_plan(request: BuildRequest, folder: OutputFolder) -> Plan:
-    book = identity(request.book_dir)
+    data = read_book_toml(request.book_dir)        # read once, for both
+    book = identity_of(data) if data is not None else None
     manifest = folder.read_manifest(book) if book is not None else None
-    inputs = fingerprint(request.book_dir, request.booklet.given(),
+    inputs = fingerprint(request.book_dir, data, request.booklet.given(),
                          manifest.images if manifest else [])
     plan = Plan(book, manifest, inputs, request.formats, False)
     if not (request.force or inputs is None or manifest is None):
