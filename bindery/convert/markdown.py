@@ -238,9 +238,9 @@ def _link(href: str, env: dict, token: Token) -> str:
 
 def _render_header_cell(self, tokens, idx, options, env) -> str:
     """A header cell says what it heads: its column (in the table's head) or its row."""
-    head = any(token.type == "thead_open" for token in tokens[:idx]) and not any(
-        token.type == "thead_close" for token in tokens[:idx])
-    tokens[idx].attrSet("scope", "col" if head else "row")
+    group = next(tokens[i].type for i in range(idx - 1, -1, -1)   # the nearest row group
+                 if tokens[i].type in ("thead_open", "tbody_open", "table_open"))
+    tokens[idx].attrSet("scope", "col" if group == "thead_open" else "row")
     return self.renderToken(tokens, idx, options, env)
 
 
