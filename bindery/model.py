@@ -53,6 +53,7 @@ class Chapter:
     body: Markup = Markup("")    # XHTML fragment, filled in by ``convert``
     print_body: Markup = Markup("")  # the same for print: notes where they are called
     images: tuple[Image, ...] = ()
+    formulas: tuple[str, ...] = ()  # the TeX of each formula, the text alternative of its drawing
 
     @property
     def document_name(self) -> str:

@@ -6,7 +6,8 @@ OPF = "http://www.idpf.org/2007/opf"
 DC = "http://purl.org/dc/elements/1.1/"
 CONTAINER = "urn:oasis:names:tc:opendocument:xmlns:container"
 NCX = "http://www.daisy.org/z3986/2005/ncx/"
+MATHML = "http://www.w3.org/1998/Math/MathML"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 #: Prefixes for XPath and ElementPath queries.
-NS = {"opf": OPF, "dc": DC, "c": CONTAINER, "x": XHTML, "epub": EPUB, "ncx": NCX}
+NS = {"opf": OPF, "dc": DC, "c": CONTAINER, "x": XHTML, "epub": EPUB, "ncx": NCX, "m": MATHML}

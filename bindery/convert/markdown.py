@@ -33,6 +33,7 @@ from .code import render_fence
 from .divs import divs_plugin
 from .figures import figures, render_figure
 from .images import check_image
+from .math import has_math, math_for_print, math_plugin
 from .notes import notes_at_their_calls, notes_plugin
 from .sections import Reference, check_references, headings, ids_in
 from .tables import table_captions
@@ -54,7 +55,7 @@ _LINK_SCHEMES = ("http", "https", "mailto")
 _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_list_open",
                  "ordered_list_open", "list_item_open", "table_open", "hr", "code_block",
                  "fence", "figure_open", "figcaption_open", "dt_open", "dd_open",
-                 "caption_open"}
+                 "caption_open", "math_block"}
 
 
 def convert(book: Book) -> Book:
@@ -112,6 +113,7 @@ def _markdown(language: str) -> MarkdownIt:
     md.use(deflist_plugin)
     md.use(sub_plugin)               # H~2~O
     md.use(superscript_plugin)       # x^2^
+    md.use(math_plugin)              # $e = mc^2$
     md.add_render_rule("image", _render_image)
     md.add_render_rule("fence", render_fence)
     md.add_render_rule("th_open", _render_header_cell)
@@ -127,13 +129,26 @@ def _markdown(language: str) -> MarkdownIt:
 
 
 def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter, shared: dict) -> Chapter:
-    env = {"book": book, "chapter": chapter, "images": {}, **shared}
+    env = {"book": book, "chapter": chapter, "images": {}, "formulas": [], **shared}
     tokens = md.parse(chapter.markdown, env)
     html = md.renderer.render(tokens, md.options, env)
     _check_well_formed(html, chapter)
     return dataclasses.replace(chapter, body=Markup(html),
-                               print_body=Markup(notes_at_their_calls(html)),
-                               images=tuple(env["images"].values()))
+                               print_body=Markup(_for_print(html)),
+                               images=tuple(env["images"].values()),
+                               formulas=tuple(dict.fromkeys(env["formulas"])))
+
+
+def _for_print(html: str) -> str:
+    """The chapter's XHTML for print: notes where they are called, formulas drawn."""
+    if 'class="footnote"' not in html and not has_math(html):
+        return html
+    root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}">{html}</div>'.encode())
+    notes_at_their_calls(root)
+    math_for_print(root)
+    text = (root.text or "") + "".join(
+        etree.tostring(child, encoding="unicode") for child in root)
+    return text.replace(f' xmlns="{XHTML}"', "").replace(f' xmlns:epub="{EPUB}"', "")
 
 
 def _check_well_formed(html: str, chapter: Chapter) -> None:

@@ -21,7 +21,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from ..errors import BookError, BookWarning
 from ..model import Chapter
-from ..namespaces import EPUB, XHTML
+from ..namespaces import XHTML
 
 #: A note longer than this does not pop up in some reading systems (Kobo): a warning.
 POP_UP_CHARACTERS = 5000
@@ -115,15 +115,11 @@ def _note_lengths(tokens) -> list[tuple[int, int]]:
     return lengths
 
 
-def notes_at_their_calls(xhtml: str) -> str:
-    """The chapter's XHTML for print: each note's text moved to its first reference, as a
-    ``span.footnote`` the print stylesheet floats to the foot of the page; its paragraphs
-    become ``span.footnote-block``; links back are dropped. Later references to the same
-    note stay links to it."""
-    if 'class="footnote"' not in xhtml:
-        return xhtml
-    root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}">{xhtml}</div>'
-                            .encode())
+def notes_at_their_calls(root) -> None:
+    """For print, in the chapter's tree ``root``: each note's text moved to its first
+    reference, as a ``span.footnote`` the print stylesheet floats to the foot of the page;
+    its paragraphs become ``span.footnote-block``; links back are dropped. Later references
+    to the same note stay links to it."""
     asides = {aside.get("id"): aside for aside in root.iter(f"{{{XHTML}}}aside")
               if aside.get("class") == "footnote"}
     placed = set()
@@ -149,9 +145,6 @@ def notes_at_their_calls(xhtml: str) -> str:
         reference.getparent().replace(reference, span)
     for aside in asides.values():
         _remove_keeping_tail(aside)
-    text = (root.text or "") + "".join(
-        etree.tostring(child, encoding="unicode") for child in root)
-    return text.replace(f' xmlns="{XHTML}"', "").replace(f' xmlns:epub="{EPUB}"', "")
 
 
 def _remove_keeping_tail(element) -> None:

@@ -10,7 +10,8 @@ _ALWAYS = ("structuralNavigation", "tableOfContents", "readingOrder", "ARIA",
            "displayTransformability")
 
 
-def accessibility(book: Book, has_images: bool, page_list: bool) -> list[tuple[str, str]]:
+def accessibility(book: Book, has_images: bool, page_list: bool,
+                  has_math: bool = False) -> list[tuple[str, str]]:
     """schema.org accessibility metadata, derived from what the book contains.
 
     Every image has alt text (the build refuses one without), so text alone suffices; the
@@ -22,6 +23,8 @@ def accessibility(book: Book, has_images: bool, page_list: bool) -> list[tuple[s
         features.append("alternativeText")
     if page_list:
         features += ["printPageNumbers", "pageNavigation"]
+    if has_math:
+        features.append("MathML")
     modes = ["textual"] + (["visual"] if has_images else [])
     sufficient = ["textual"] + (["textual,visual"] if has_images else [])
     summary = ("This publication is made to conform to EPUB Accessibility 1.1 and WCAG 2.2 "
@@ -29,6 +32,8 @@ def accessibility(book: Book, has_images: bool, page_list: bool) -> list[tuple[s
                "order; the reader's own fonts, sizes and colours apply.")
     if has_images:
         summary += " Every image, the cover included, has a text description."
+    if has_math:
+        summary += " Formulas are MathML, each with its TeX source as a text alternative."
     if page_list:
         summary += (f" Page numbers follow the {book.print.trim.name} print edition "
                     f"({book.print_identifier}).")

@@ -27,12 +27,15 @@ from lxml import etree
 from .. import __version__
 from ..errors import BookWarning
 from ..model import Book, Cover, Made, PageStart
-from ..namespaces import OPF, XHTML, XML_LANG
+from ..namespaces import MATHML, OPF, XHTML, XML_LANG
 from ..paths import read_file
 from ..render import EPUB_STYLESHEET, Document, NavEntry, Pages, render_nav
 from ..sandbox import Sandbox
 from .accessibility import accessibility
 from .markers import place_markers
+
+#: A document holding a formula declares MathML's namespace (its manifest item then says so).
+MATHML_DECLARATION = f'xmlns="{MATHML}"'.encode()
 
 DOCTYPE = "<!DOCTYPE html>"
 NAV_NAME = "nav.xhtml"
@@ -199,8 +202,9 @@ def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime)
         package.add_metadata("DC", "source", book.print_identifier, {"id": "print-edition"})
         package.add_metadata(None, "meta", book.print_identifier,
                              {"property": "pageBreakSource"})
+    has_math = any(MATHML_DECLARATION in content for _, content in documents)
     for prop, value in accessibility(book, has_images=bool(book.images) or cover is not None,
-                                     page_list=page_list):
+                                     page_list=page_list, has_math=has_math):
         attributes = {"property": prop}
         if prop == "schema:accessibilitySummary":
             attributes[XML_LANG] = "en"
@@ -224,6 +228,8 @@ def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime)
         # ebooklib: a plain EpubItem is written as we made it (EpubHtml would rebuild it).
         item = epub.EpubItem(uid=document.id, file_name=document.name,
                              media_type="application/xhtml+xml", content=content)
+        if MATHML_DECLARATION in content:
+            item.properties = ["mathml"]
         package.add_item(item)
         spine.append(item)
     nav_item = epub.EpubItem(uid="nav", file_name=NAV_NAME,

@@ -15,16 +15,30 @@ VARIANT = "pdf/ua-1"
 
 def reading_pdf(book: Book, layout: Layout) -> Made:
     """The PDF to read and to print at home: tagged PDF/UA-1, trim size, no marks."""
-    return write_pdf(book, layout, VARIANT, press=False, finisher=_finish)
+    formulas = {tex for chapter in book.chapters for tex in chapter.formulas}
+
+    def finish(document, pdf):
+        for page in pages(pdf):
+            page["MediaBox"] = page["TrimBox"]      # the trim is the page
+            page["BleedBox"] = page["TrimBox"]
+        _pagination_artifacts(pdf)
+        _header_scopes(pdf)
+        _formulas(pdf, formulas)
+        compress_once(pdf)
+
+    return write_pdf(book, layout, VARIANT, press=False, finisher=finish)
 
 
-def _finish(document, pdf) -> None:
-    for page in pages(pdf):
-        page["MediaBox"] = page["TrimBox"]      # the trim is the page
-        page["BleedBox"] = page["TrimBox"]
-    _pagination_artifacts(pdf)
-    _header_scopes(pdf)
-    compress_once(pdf)
+def _formulas(pdf, formulas: set[str]) -> None:
+    """A formula is tagged ``Formula`` (PDF/UA 7.7), its TeX as its alternative text.
+    WeasyPrint tags the picture print draws of it as a ``Figure``; its ``Alt`` says which."""
+    if not formulas:
+        return
+    for obj in pdf.objects:
+        if (isinstance(obj, dict) and obj.get("Type") == "/StructElem"
+                and obj.get("S") == "/Figure"
+                and getattr(obj.get("Alt"), "string", None) in formulas):
+            obj["S"] = "/Formula"
 
 
 def _header_scopes(pdf) -> None:
