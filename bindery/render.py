@@ -18,7 +18,7 @@ from . import __version__
 from .errors import BookError
 from .model import Book, Cover
 from .sandbox import Sandbox
-from .source.styles import check_references, inside, only_data
+from .source.styles import check_references, class_names, inside, only_data
 from .source.text import read_text
 from .templating import BudgetExceeded, make_environment, plain, render_within_budget
 
@@ -135,6 +135,12 @@ def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) 
     return Pages(documents=tuple(documents), epub_stylesheet=epub_css, print_html=print_html,
                  print_base_url=(book.root.resolve() / "text").as_uri() + "/",
                  print_contents=contents, print_stylesheets=tuple(stylesheets))
+
+
+def styled_classes(sandbox: Sandbox) -> frozenset[str]:
+    """The class names the stylesheets of this book's outputs style (its own or Bindery's)."""
+    return frozenset().union(*(class_names(read_text(sandbox.style(name), "stylesheet"))
+                               for name in ("common.css", "epub.css", "print.css")))
 
 
 def _epub_stylesheet(path: Path) -> str:

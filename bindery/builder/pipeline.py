@@ -111,7 +111,7 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     """Load, convert and render the book, and lay it out unless the last layout serves."""
     from ..convert import convert
     from ..pdf import layout as layout_module
-    from ..render import render
+    from ..render import render, styled_classes
     from ..source import load
 
     date = build_date()
@@ -120,8 +120,8 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     importing = in_thread(_import_weasyprint, True) if lay_out and request.parallel else None
     book = clock.stage("load", lambda: load(request.book_dir))
     book = dataclasses.replace(book, booklet=request.booklet.apply(book.booklet))
-    book = clock.stage("convert", lambda: convert(book))
     sandbox = Sandbox(book.root.resolve())
+    book = clock.stage("convert", lambda: convert(book, styled_classes(sandbox)))
     report.warnings.extend(book.warnings)
     cover = cover_image = None
     if "epub" in plan.stale:

@@ -1,14 +1,15 @@
 """Markdown -> XHTML fragments: CommonMark (markdown-it-py), typography, ids on every block.
 
 Each chapter's Markdown becomes one well-formed XHTML fragment, shared by the EPUB and the
-print document, so both carry the same text and the same ids. Raw HTML is off: ``<script>``
-in a chapter is text, never markup. Links may point to the web, to e-mail addresses and to
+print document, so both carry the same text and the same ids. Raw HTML goes through an
+allow-list sanitiser (``html.py``): ``<script>`` in a chapter is removed with a warning. Links may point to the web, to e-mail addresses and to
 other chapters; images must be files inside the book with alt text.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -25,17 +26,20 @@ from mdit_py_plugins.superscript import superscript_plugin
 
 from ..errors import BookError
 from ..model import Book, Chapter
-from ..namespaces import EPUB, XHTML
 from ..source.chapter import RESERVED_IDS
 from ..source.text import check_xml_characters
 from . import typography
 from .code import render_fence
 from .divs import divs_plugin
+from .classes import check_classes
 from .figures import figures, render_figure
+from .fragments import parse, serialise
+from .html import html_plugin
 from .images import check_image
 from .math import has_math, math_for_print, math_plugin
 from .notes import notes_at_their_calls, notes_plugin
-from .sections import Reference, check_references, headings, ids_in
+from .sections import (PAGE_REFERENCE, Reference, check_references, headings, ids_in,
+                       page_numbers_in_references, section_titles_in_page_references)
 from .tables import table_captions
 from .tokens import source_line, walk
 
@@ -51,6 +55,9 @@ MAX_INLINE_NESTING = 32
 MAX_INLINE_ELEMENTS = 1000
 
 _LINK_SCHEMES = ("http", "https", "mailto")
+#: A link text that is an address: no space, and a dot, a slash or an at sign in it.
+_ADDRESS = re.compile(r"[^\s]*[./@][^\s]*[^\s./@][^\s]*")
+_ADDRESS_BREAK = re.compile(r"(?<=[/.@])(?=[^/.@])")
 
 _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_list_open",
                  "ordered_list_open", "list_item_open", "table_open", "hr", "code_block",
@@ -58,8 +65,9 @@ _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_li
                  "caption_open", "math_block"}
 
 
-def convert(book: Book) -> Book:
-    """Give every chapter its XHTML body and the images it uses."""
+def convert(book: Book, styled: frozenset[str] | None = None) -> Book:
+    """Give every chapter its XHTML body and the images it uses. ``styled`` holds the class
+    names the book's stylesheets style: a class an author gives outside it is a warning."""
     md = _markdown(book.language)
     book = dataclasses.replace(
         book, title=typeset(md, book.title), subtitle=typeset(md, book.subtitle),
@@ -67,6 +75,7 @@ def convert(book: Book) -> Book:
                        for chapter in book.chapters))
     chapter_ids = {chapter.source.resolve(): chapter.id for chapter in book.chapters}
     shared = {"chapter_ids": chapter_ids,
+              "styled": styled,
               "names": {},              # the EPUB's image names, unique in the book
               "warnings": [],
               "cross_references": [],   # links to #ids, checked once all are known
@@ -76,6 +85,7 @@ def convert(book: Book) -> Book:
     check_references(shared["cross_references"],
                      {chapter.id: ids_in(chapter.body) | {chapter.id, f"{chapter.id}-title"}
                       for chapter in chapters})
+    chapters = section_titles_in_page_references(chapters)
     warnings = shared["warnings"]
     return dataclasses.replace(book, chapters=chapters,
                                warnings=book.warnings + tuple(warnings))
@@ -97,7 +107,7 @@ def _markdown(language: str) -> MarkdownIt:
     md = MarkdownIt("commonmark", {
         "typographer": True,
         "quotes": typography.quotes(language),
-        "html": False,          # raw HTML is shown as text, never passed through
+        "html": True,           # cleaned by convert/html.py, never passed through
         "xhtmlOut": True,
         "maxNesting": 2 * MAX_NESTING + 8,
         "bindery_language": language,
@@ -114,6 +124,7 @@ def _markdown(language: str) -> MarkdownIt:
     md.use(sub_plugin)               # H~2~O
     md.use(superscript_plugin)       # x^2^
     md.use(math_plugin)              # $e = mc^2$
+    md.use(html_plugin, link=_link)  # <figure><img …></figure>, through nh3
     md.add_render_rule("image", _render_image)
     md.add_render_rule("fence", render_fence)
     md.add_render_rule("th_open", _render_header_cell)
@@ -121,6 +132,7 @@ def _markdown(language: str) -> MarkdownIt:
     md.core.ruler.after("inline", "bindery_inline", _inline_checks)
     md.core.ruler.after("bindery_inline", "bindery_captions", table_captions)
     md.core.ruler.push("bindery_typography", _tie)
+    md.core.ruler.push("bindery_addresses", _address_breaks)
     md.core.ruler.push("bindery_figures", figures)
     md.core.ruler.push("bindery_headings", headings)
     md.core.ruler.push("bindery_references", _references)
@@ -134,26 +146,27 @@ def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter, shared: dict)
     html = md.renderer.render(tokens, md.options, env)
     _check_well_formed(html, chapter)
     return dataclasses.replace(chapter, body=Markup(html),
-                               print_body=Markup(_for_print(html)),
+                               print_body=Markup(_for_print(html, book.labels)),
                                images=tuple(env["images"].values()),
                                formulas=tuple(dict.fromkeys(env["formulas"])))
 
 
-def _for_print(html: str) -> str:
-    """The chapter's XHTML for print: notes where they are called, formulas drawn."""
-    if 'class="footnote"' not in html and not has_math(html):
+def _for_print(html: str, labels) -> str:
+    """The chapter's XHTML for print: notes where they are called, formulas drawn, page
+    numbers in cross-references."""
+    if ('class="footnote"' not in html and not has_math(html)
+            and not PAGE_REFERENCE.search(html)):
         return html
-    root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}">{html}</div>'.encode())
+    root = parse(html)
     notes_at_their_calls(root)
     math_for_print(root)
-    text = (root.text or "") + "".join(
-        etree.tostring(child, encoding="unicode") for child in root)
-    return text.replace(f' xmlns="{XHTML}"', "").replace(f' xmlns:epub="{EPUB}"', "")
+    page_numbers_in_references(root, labels["page"])
+    return serialise(root)
 
 
 def _check_well_formed(html: str, chapter: Chapter) -> None:
     try:
-        etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}">{html}</div>'.encode())
+        parse(html)
     except etree.XMLSyntaxError as error:  # a defect of ours, but name the chapter
         raise BookError(f"chapter did not convert to well-formed XHTML: {error}",
                         chapter.source) from None
@@ -208,6 +221,28 @@ def _tie(state: StateCore) -> None:
                     child.content = typography.tie(child.content, language)
 
 
+def _address_breaks(state: StateCore) -> None:
+    """A web or e-mail address shown as a link's text may break after each ``/``, ``.``
+    and ``@`` (a ``<wbr/>``), and nowhere else: never with a hyphen."""
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        children, in_link = [], 0
+        for child in token.children:
+            in_link += child.type == "link_open"
+            in_link -= child.type == "link_close"
+            if in_link and child.type == "text" and _ADDRESS.fullmatch(child.content):
+                parts = _ADDRESS_BREAK.split(child.content)
+                for number, part in enumerate(parts):
+                    if number:
+                        children.append(Token("html_inline", "", 0, content="<wbr/>"))
+                    if part:
+                        children.append(Token("text", "", 0, content=part))
+            else:
+                children.append(child)
+        token.children = children
+
+
 def _references(state: StateCore) -> None:
     """Check links and images: what they point to must be allowed, and must exist."""
     for token in state.tokens:
@@ -218,6 +253,7 @@ def _references(state: StateCore) -> None:
                 child.attrSet("href", _link(child.attrGet("href") or "", state.env, token))
             elif child.type == "image":
                 check_image(child, state.env, token)
+            check_classes(child.attrGet("class"), state.env, token)
 
 
 def _link(href: str, env: dict, token: Token) -> str:

@@ -4,19 +4,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from lxml import etree
 from markdown_it.rules_core import StateCore
+from markupsafe import Markup
 
 from ..errors import BookError
 from ..model import Chapter
+from ..namespaces import XHTML
+from .fragments import parse, serialise
 from .tokens import plain_text
 
 _CUSTOM_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
 _ID = re.compile(r'\bid="([^"]+)"')
+#: A link with the class ``page``: a page reference.
+PAGE_REFERENCE = re.compile(r'<a [^>]*class="(?:[^"]* )?page[ "]')
+_HEADINGS = tuple(f"{{{XHTML}}}h{level}" for level in range(2, 7))
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ def headings(state: StateCore) -> None:
         inline = tokens[index + 1]
         wanted = _custom_id(inline)
         if wanted is not None:
-            if wanted in taken or _a_block_id(wanted, state.env):
+            if wanted in taken or a_block_id(wanted, state.env):
                 raise BookError(f"the id `{wanted}` is already used in the book",
                                 chapter.source,
                                 chapter.first_line + token.map[0] if token.map else None)
@@ -69,14 +77,14 @@ def headings(state: StateCore) -> None:
         else:
             heading_id = base = heading_slug(plain_text(inline.children or []))
             number = 1
-            while heading_id in taken or _a_block_id(heading_id, state.env):
+            while heading_id in taken or a_block_id(heading_id, state.env):
                 number += 1
                 heading_id = f"{base}-{number}"
         taken.add(heading_id)
         token.attrSet("id", heading_id)
 
 
-def _a_block_id(candidate: str, env: dict) -> bool:
+def a_block_id(candidate: str, env: dict) -> bool:
     """Whether ``candidate`` has the shape of the ids blocks get: ``<chapter>-<n>``."""
     stem, _, number = candidate.rpartition("-")
     return number.isdigit() and stem in env["chapter_ids"].values()
@@ -93,6 +101,54 @@ def _custom_id(inline) -> str | None:
     children[-1].content = children[-1].content[:match.start()]
     inline.content = _CUSTOM_ID.sub("", inline.content)
     return match[1]
+
+
+def section_titles_in_page_references(chapters: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
+    """In the e-book, which has no pages, a page reference written with no text of its own
+    (``[](#id){.page}``) shows the title of the section it points to."""
+    if not any(PAGE_REFERENCE.search(chapter.body) for chapter in chapters):
+        return chapters
+    titles: dict[str, str] = {}
+    for chapter in chapters:
+        titles[chapter.id] = titles[f"{chapter.id}-title"] = chapter.title
+        for heading in parse(chapter.body).iter(*_HEADINGS):
+            titles[heading.get("id")] = " ".join("".join(heading.itertext()).split())
+    result = []
+    for chapter in chapters:
+        if not PAGE_REFERENCE.search(chapter.body):
+            result.append(chapter)
+            continue
+        root = parse(chapter.body)
+        for link in _page_references(root):
+            if len(link) or (link.text or "").strip():
+                continue
+            target = link.get("href", "").removeprefix("#")
+            if target not in titles:
+                raise BookError(f"page reference `#{target}` has no text and points to no "
+                                f"heading, so the e-book has nothing to show for it",
+                                chapter.source,
+                                hint=f"give it text: [the figure](#{target}){{.page}}")
+            link.text = titles[target]
+        result.append(dataclasses.replace(chapter, body=Markup(serialise(root))))
+    return tuple(result)
+
+
+def page_numbers_in_references(root, label: str) -> None:
+    """In print, a page reference shows the page its target falls on: "page 42" alone, or
+    "the figure (page 42)" after its text; the print stylesheet writes the number
+    (``target-counter``) once the pages are known."""
+    for link in _page_references(root):
+        folio = etree.SubElement(link, f"{{{XHTML}}}span", {
+            "class": "folio", "data-target": link.get("href", "")})
+        if len(link) == 1 and not (link.text or "").strip():
+            folio.text = f"{label}\u00a0"
+        else:
+            folio.text, folio.tail = f" ({label}\u00a0", ")"
+
+
+def _page_references(root):
+    return [link for link in root.iter(f"{{{XHTML}}}a")
+            if "page" in (link.get("class") or "").split()]
 
 
 def ids_in(xhtml: str) -> set[str]:

@@ -9,6 +9,8 @@ from types import MappingProxyType
 
 LABELS = {
     "en": {
+        "page": "page",
+        "math_typeface": "Formulas are set in STIX Two Math by the STIX Fonts Project, under the same licence.",
         "note": "Note", "tip": "Tip", "warning": "Warning",
         "backlink": "Back to the text",
         "contents": "Contents", "colophon": "Colophon", "cover": "Cover",
@@ -19,6 +21,8 @@ LABELS = {
                     "used under the SIL Open Font License 1.1.",
     },
     "fr": {
+        "page": "page",
+        "math_typeface": "Les formules sont composées en STIX Two Math, du STIX Fonts Project, sous la même licence.",
         "note": "Note", "tip": "Conseil", "warning": "Attention",
         "backlink": "Retour au texte",
         "contents": "Table des matières", "colophon": "Achevé d’imprimer", "cover": "Couverture",
@@ -30,6 +34,8 @@ LABELS = {
                     "sous licence SIL Open Font License 1.1.",
     },
     "de": {
+        "page": "Seite",
+        "math_typeface": "Die Formeln sind aus der STIX Two Math des STIX Fonts Project gesetzt (gleiche Lizenz).",
         "note": "Hinweis", "tip": "Tipp", "warning": "Warnung",
         "backlink": "Zurück zum Text",
         "contents": "Inhalt", "colophon": "Impressum", "cover": "Umschlag",
@@ -40,6 +46,8 @@ LABELS = {
                     "(SIL Open Font License 1.1).",
     },
     "es": {
+        "page": "página",
+        "math_typeface": "Las fórmulas están compuestas en STIX Two Math, del STIX Fonts Project, con la misma licencia.",
         "note": "Nota", "tip": "Consejo", "warning": "Advertencia",
         "backlink": "Volver al texto",
         "contents": "Índice", "colophon": "Colofón", "cover": "Cubierta",
@@ -50,6 +58,8 @@ LABELS = {
                     "con licencia SIL Open Font License 1.1.",
     },
     "it": {
+        "page": "pagina",
+        "math_typeface": "Le formule sono composte in STIX Two Math dello STIX Fonts Project, con la stessa licenza.",
         "note": "Nota", "tip": "Suggerimento", "warning": "Avvertenza",
         "backlink": "Torna al testo",
         "contents": "Indice", "colophon": "Colophon", "cover": "Copertina",
@@ -60,6 +70,8 @@ LABELS = {
                     "con licenza SIL Open Font License 1.1.",
     },
     "nl": {
+        "page": "pagina",
+        "math_typeface": "De formules zijn gezet in de STIX Two Math van het STIX Fonts Project, onder dezelfde licentie.",
         "note": "Opmerking", "tip": "Tip", "warning": "Waarschuwing",
         "backlink": "Terug naar de tekst",
         "contents": "Inhoud", "colophon": "Colofon", "cover": "Omslag",
@@ -70,6 +82,8 @@ LABELS = {
                     "onder de SIL Open Font License 1.1.",
     },
     "pt": {
+        "page": "página",
+        "math_typeface": "As fórmulas foram compostas em STIX Two Math, do STIX Fonts Project, sob a mesma licença.",
         "note": "Nota", "tip": "Dica", "warning": "Aviso",
         "backlink": "Voltar ao texto",
         "contents": "Sumário", "colophon": "Colofão", "cover": "Capa",

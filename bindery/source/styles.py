@@ -1,5 +1,6 @@
 """A stylesheet -> its references checked: every ``@import`` and ``url()`` allowed, or an
-error naming the stylesheet, line and column (tinycss2 reads it as a browser would)."""
+error naming the stylesheet, line and column (tinycss2 reads it as a browser would); and the
+class names it styles, so that a class an author gives and no stylesheet knows is found."""
 
 from __future__ import annotations
 
@@ -23,6 +24,25 @@ def check_references(text: str, path: Path, refuse: Rule) -> None:
         if reason is not None:
             raise BookError(f"reference `{url}` {reason}", path, token.source_line,
                             token.source_column, hint="a book reads only its own files")
+
+
+def class_names(text: str) -> set[str]:
+    """The class names a stylesheet's selectors name: ``div.note p, .smallcaps`` -> note,
+    smallcaps; inside ``@media`` and other grouping rules too."""
+    names: set[str] = set()
+
+    def scan(rules) -> None:
+        for rule in rules:
+            if rule.type == "qualified-rule":
+                for dot, name in zip(rule.prelude, rule.prelude[1:]):
+                    if dot.type == "literal" and dot.value == "." and name.type == "ident":
+                        names.add(name.value)
+            elif rule.type == "at-rule" and rule.content is not None:
+                scan(tinycss2.parse_rule_list(rule.content, skip_comments=True,
+                                              skip_whitespace=True))
+
+    scan(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
+    return names
 
 
 def only_data(url: str) -> str | None:
