@@ -56,7 +56,7 @@ MAX_INLINE_ELEMENTS = 1000
 
 _LINK_SCHEMES = ("http", "https", "mailto")
 #: A link text that is an address: no space, and a dot, a slash or an at sign in it.
-_ADDRESS = re.compile(r"[^\s]*[./@][^\s]*[^\s./@][^\s]*")
+_ADDRESS = re.compile(r"\S+[./@]\S*[^\s./@]\S*")
 _ADDRESS_BREAK = re.compile(r"(?<=[/.@])(?=[^/.@])")
 
 _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_list_open",
@@ -232,7 +232,9 @@ def _address_breaks(state: StateCore) -> None:
             in_link += child.type == "link_open"
             in_link -= child.type == "link_close"
             if in_link and child.type == "text" and _ADDRESS.fullmatch(child.content):
-                parts = _ADDRESS_BREAK.split(child.content)
+                # Never after a first character: @handle and /path stay whole.
+                parts = _ADDRESS_BREAK.split(child.content[1:])
+                parts[0] = child.content[0] + parts[0]
                 for number, part in enumerate(parts):
                     if number:
                         children.append(Token("html_inline", "", 0, content="<wbr/>"))
