@@ -3,11 +3,14 @@ strike-through, headings with ids in their own script, and links to them across 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from lxml import etree
 from pypdf import PdfReader
 
+import bindery.resources
 from bindery.check.reader import Epub
 from bindery.cli import main
 from bindery.convert.sections import heading_slug
@@ -31,6 +34,8 @@ Composition
 
 Voir [la justification](#profonde), [le premier chapitre](un.md) et
 [sa section](un.md#analyse-et-méthode).
+
+Renvois : [](un.md#analyse-et-méthode){.page} et [la section profonde](#profonde){.page}.
 
 Du code en ligne : `print("a" -- 'b'...)`, puis un bloc :
 
@@ -194,6 +199,44 @@ def test_a_thematic_break_is_a_section_break_and_addresses_are_not_hyphenated(
     text = "\n".join(pdf)
     assert "mail@ex-" not in text and "example.org/un/che-" not in text
     assert "---" not in text
+    address = root.xpath("//x:a[starts-with(@href, 'https://example.org')]", namespaces=NS)[0]
+    # A break is possible after each / . @ and nowhere else.
+    assert [e.tail for e in address] == ["example.", "org/", "un/", "chemin/", "assez/",
+                                         "long/", "pour/", "couper"]
+    assert address.text == "https://"
+
+
+def test_page_references_show_the_title_in_the_epub_and_the_page_in_print(constructs_book):
+    root = Epub.open(constructs_book["epub"]).document("text/deux.xhtml")
+    references = root.xpath("//x:a[@class='page']", namespaces=NS)
+    assert [(a.get("href"), a.text) for a in references] == [
+        ("un.xhtml#analyse-et-méthode", "Analyse et méthode"),
+        ("#profonde", "la section profonde")]
+    pages = [normalise(page.extract_text()) for page in PdfReader(constructs_book["pdf"]).pages]
+    analysis = next(n for n, text in enumerate(pages, 1) if "Texte de la section." in text)
+    deep = next(n for n, text in enumerate(pages, 1) if "Une section d'abord profonde" in text)
+    assert f"Renvois : page {analysis} et la section profonde (page {deep})." in " ".join(pages)
+
+
+def test_a_class_no_stylesheet_styles_is_a_warning_at_its_line(tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    chapter = book / "chapitres" / "un.md"
+    text = "Un [mot]{.inconnue} et [un autre]{.smallcaps}."
+    chapter.write_text(chapter.read_text("utf-8") + f"\n{text}\n", "utf-8")
+    line = chapter.read_text("utf-8").split("\n").index(text) + 1
+    result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
+                                       "--format", "epub"])
+    assert result.exit_code == 0
+    assert f"un.md:{line}: class `inconnue` is styled by none of the book's stylesheets" \
+        in result.output
+    assert "smallcaps" not in result.output
+    (book / "styles").mkdir()
+    (book / "styles" / "common.css").write_text(
+        (Path(bindery.resources.STYLES) / "common.css").read_text("utf-8")
+        + "\n.inconnue { letter-spacing: 0.1em; }\n", "utf-8")
+    result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
+                                       "--format", "epub"])
+    assert result.exit_code == 0 and "inconnue" not in result.output, result.output
 
 
 def test_sections_are_in_the_table_of_contents_and_the_ncx(constructs_book):
