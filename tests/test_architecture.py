@@ -77,14 +77,17 @@ def test_checks_read_outputs_not_the_writers(name):
 
 
 def test_private_api_of_a_dependency_is_reached_from_one_place():
-    users = {"_page_box": set(), "pydyf._": set()}
+    users = {"_page_box": set(), "pydyf._": set(), "tags._": set()}
     for name, path in _modules().items():
         text = path.read_text("utf-8")
+        if re.search(r"\btags\._[a-z]", text):
+            users["tags._"].add(name)
         if re.search(r"\._page_box\b", text):
             users["_page_box"].add(name)
         if re.search(r"pydyf\._[a-z]", text):
             users["pydyf._"].add(name)
-    assert users == {"_page_box": {"pdf/layout"}, "pydyf._": {"pdf/writer"}}
+    assert users == {"_page_box": {"pdf/layout"}, "pydyf._": {"pdf/writer"},
+                     "tags._": {"pdf/writer"}}
 
 
 def test_no_module_grows_into_a_house_of_its_own():

@@ -96,6 +96,27 @@ def test_each_note_is_printed_on_the_page_of_its_reference(notes_book):
     assert not any(re.search(r"\[\^|\^\[", text) for text in pages)
 
 
+def test_in_the_tagged_pdf_each_note_is_a_note_right_after_its_call(notes_book):
+    import pikepdf
+
+    with pikepdf.open(notes_book["pdf"]) as pdf:
+        elements = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary)
+                    and obj.get("/Type") == "/StructElem"]
+        notes = [e for e in elements if e.get("/S") == "/Note"]
+        calls = [e for e in elements if e.get("/S") == "/Reference"]
+        assert len(notes) == len(calls) == 4          # two notes in each chapter
+        assert len({str(note.ID) for note in notes}) == 4
+        for call in calls:
+            kids = list(call.P.K)
+            index = next(i for i, kid in enumerate(kids)
+                         if isinstance(kid, pikepdf.Dictionary) and kid.objgen == call.objgen)
+            following = kids[index + 1]
+            assert following.get("/S") == "/Note" and following.P.objgen == call.P.objgen
+            assert following.K[0].get("/S") == "/Lbl"     # its number
+        # no note is left at the foot of the page, outside the text that calls it
+        assert all(note.P.get("/S") in ("/P", "/LBody", "/TD", "/Span") for note in notes)
+
+
 def test_a_reference_to_no_note_is_an_error_naming_the_line(tmp_path):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "un.md"

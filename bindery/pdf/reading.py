@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..model import Book, Made
 from .layout import Layout
-from .writer import compress_once, objects, pages, ref, write_pdf
+from .writer import compress_once, objects, pages, ref, structure_order, write_pdf
 
 VARIANT = "pdf/ua-1"
 
@@ -21,12 +21,47 @@ def reading_pdf(book: Book, layout: Layout) -> Made:
         for page in pages(pdf):
             page["MediaBox"] = page["TrimBox"]      # the trim is the page
             page["BleedBox"] = page["TrimBox"]
+        _notes(pdf)
         _pagination_artifacts(pdf)
         _header_scopes(pdf)
         _formulas(pdf, formulas)
         compress_once(pdf)
 
     return write_pdf(book, layout, VARIANT, press=False, finisher=finish)
+
+
+def _notes(pdf) -> None:
+    """Each footnote is a ``Note`` (with an ``ID``) right after its call, a ``Reference``.
+
+    WeasyPrint puts the notes of a page in the structure tree where it lays them out, at
+    the foot of the page, after the page's text; a screen reader would read them there,
+    away from the sentence that calls them. The note's marker is its ``Lbl``, so the note
+    is the element holding a ``Lbl`` that is not a list item; calls and notes come in the
+    same order, one call per note.
+    """
+    import pydyf
+
+    found = objects(pdf)
+    order = structure_order(pdf)
+    calls = [element for element in order if element.get("S") == "/Reference"]
+    notes = []
+    for element in order:
+        parent = found.get(ref(element["P"])) if "P" in element else None
+        if element.get("S") == "/Lbl" and parent is not None and parent.get("S") == "/Span":
+            notes.append(parent)
+    for number, (call, note) in enumerate(zip(calls, notes), start=1):
+        note["S"] = "/Note"
+        note["ID"] = pydyf.String(f"note-{number}")
+        area = found[ref(note["P"])]
+        area["K"] = pydyf.Array(kid for kid in area["K"] if kid != note.reference)
+        holder = found[ref(call["P"])]
+        kids = list(holder["K"])
+        kids.insert(kids.index(call.reference) + 1, note.reference)
+        holder["K"] = pydyf.Array(kids)
+        note["P"] = holder.reference
+        if not area["K"] and "P" in area:          # the footnote area, now empty
+            above = found[ref(area["P"])]
+            above["K"] = pydyf.Array(kid for kid in above["K"] if kid != area.reference)
 
 
 def _formulas(pdf, formulas: set[str]) -> None:

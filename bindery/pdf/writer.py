@@ -14,9 +14,35 @@ def write_pdf(book: Book, layout: Layout, variant: str, press: bool,
               finisher: Callable, **options) -> Made:
     """The laid-out pages as a PDF of ``variant``; ``press`` keeps the marks and the output
     intent, ``finisher`` finishes the object tree."""
-    with weasyprint_log(book) as warnings, _painting(layout, press=press):
+    with weasyprint_log(book) as warnings, _painting(layout, press=press), _note_tags():
         data = layout.document.write_pdf(pdf_variant=variant, finisher=finisher, **options)
     return Made(data, tuple(warnings))
+
+
+@contextmanager
+def _note_tags() -> Iterator[None]:
+    """Footnote calls and markers tagged for what they are.
+
+    WeasyPrint 70 tags both pseudo-elements of a footnote (``::footnote-call`` in the text,
+    ``::footnote-marker`` before the note) ``NonStruct``; here the call is a ``Reference``
+    and the marker a ``Lbl``, so that the reading PDF's finisher can find each note and put
+    it after its call (``reading.py``). WeasyPrint's private ``_get_pdf_tag`` is reached
+    only here (checked against WeasyPrint 70.0).
+    """
+    from weasyprint.pdf import tags
+
+    tag_of = tags._get_pdf_tag
+    pseudo = {"footnote-call": "Reference", "footnote-marker": "Lbl"}
+
+    def tag(element_tag):
+        name = (element_tag or "").partition("::")[2]
+        return pseudo.get(name) or tag_of(element_tag)
+
+    tags._get_pdf_tag = tag
+    try:
+        yield
+    finally:
+        tags._get_pdf_tag = tag_of
 
 
 @contextmanager
@@ -64,6 +90,21 @@ def objects(pdf) -> dict[int, object]:
 def ref(reference: bytes) -> int:
     """The object number of a pydyf reference such as b'12 0 R'."""
     return int(reference.split()[0])
+
+
+def structure_order(pdf) -> list:
+    """The structure elements in the order of the structure tree (the reading order)."""
+    found = objects(pdf)
+    root_ref = pdf.catalog.get("StructTreeRoot")
+    if root_ref is None:
+        return []
+    order, todo = [], [ref(kid) for kid in reversed(found[ref(root_ref)]["K"])]
+    while todo:
+        element = found[todo.pop()]
+        order.append(element)
+        todo.extend(ref(kid) for kid in reversed(element.get("K", ()))
+                    if isinstance(kid, bytes) and kid.endswith(b" R"))
+    return order
 
 
 def pages(pdf) -> list:
