@@ -52,6 +52,7 @@ class Chapter:
     first_line: int              # line number of the first line of ``markdown`` in ``source``
     body: Markup = Markup("")    # XHTML fragment, filled in by ``convert``
     print_body: Markup = Markup("")  # the same for print: notes where they are called
+    notes: Markup = Markup("")   # the e-book's notes, when they go to a Notes document
     images: tuple[Image, ...] = ()
     formulas: tuple[str, ...] = ()  # the TeX of each formula, the text alternative of its drawing
 
@@ -95,6 +96,7 @@ class BookletSettings:
 class EpubSettings:
     page_list: bool = True       # carry the print edition's page numbers (needs its layout)
     toc_depth: int = 2           # 1: chapters only in the table of contents; 2: and sections
+    notes: str = "chapter"       # the e-book's notes: "chapter" (at each chapter's end), "book"
 
 
 @dataclass(frozen=True)

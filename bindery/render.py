@@ -118,6 +118,12 @@ def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) 
             env, "epub/chapter.xhtml", view, chapter.id, f"text/{chapter.document_name}",
             chapter.title, f"{chapter.division.matter}matter", landmark=landmark,
             chapter=chapter_view))
+    if any(chapter.notes for chapter in book.chapters):
+        documents.append(_document(
+            env, "epub/notes.xhtml", view, "endnotes", "text/endnotes.xhtml",
+            book.labels["notes"], "backmatter",
+            landmark=None if first_back else "backmatter"))
+        first_back = first_back or "endnotes"
     documents.append(_document(
         env, "epub/colophon.xhtml", view, "colophon", "text/colophon.xhtml",
         book.labels["colophon"],

@@ -117,6 +117,54 @@ def test_in_the_tagged_pdf_each_note_is_a_note_right_after_its_call(notes_book):
         assert all(note.P.get("/S") in ("/P", "/LBody", "/TD", "/Span") for note in notes)
 
 
+@pytest.fixture(scope="module")
+def endnotes_book(tmp_path_factory):
+    root = tmp_path_factory.mktemp("endnotes")
+    book = _with_notes(root / "book")
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8") + '\n[notes]\nplacement = "book"\n', "utf-8")
+    return build_book(book, root / "out")
+
+
+def test_placement_book_gathers_the_notes_in_a_notes_document(endnotes_book, epubcheck):
+    epub = Epub.open(endnotes_book["epub"])
+    assert "text/endnotes.xhtml" in epub.spine
+    assert epub.spine.index("text/endnotes.xhtml") == epub.spine.index("text/colophon.xhtml") - 1
+    notes = epub.document("text/endnotes.xhtml")
+    (section,) = notes.xpath("//x:section[@epub:type='endnotes']", namespaces=NS)
+    assert section.get("role") == "doc-endnotes"
+    items = section.xpath(".//x:ol/x:li", namespaces=NS)
+    assert [item.get(f"{{{NS['epub']}}}type") for item in items] == ["endnote"] * 4
+    assert [item.get("id") for item in items] == ["un-note-1", "un-note-2", "deux-note-1",
+                                                  "deux-note-2"]
+    for document in ("text/un.xhtml", "text/deux.xhtml"):
+        root = epub.document(document)
+        assert not root.xpath("//x:aside", namespaces=NS)
+        for reference in root.xpath("//x:a[@epub:type='noteref']", namespaces=NS):
+            href = reference.get("href")
+            assert href.startswith("endnotes.xhtml#")
+            (item,) = notes.xpath("//x:li[@id=$id]", id=href.partition("#")[2],
+                                  namespaces=NS)
+    backs = notes.xpath("//x:a[@role='doc-backlink']/@href", namespaces=NS)
+    assert "un.xhtml#un-noteref-1" in backs and "deux.xhtml#deux-noteref-1" in backs
+    result = epubcheck(endnotes_book["epub"])[0]
+    assert result.clean, result.messages
+    assert run_ace(endnotes_book["epub"]).violations == []
+    # print keeps its footnotes at the foot of the page
+    pages = [normalise(page.extract_text()) for page in PdfReader(endnotes_book["pdf"]).pages]
+    assert any("Le vent se lève." in text and "sa note" in text for text in pages)
+
+
+def test_an_unknown_placement_is_an_error_naming_the_line(tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8") + '\n[notes]\nplacement = "margin"\n', "utf-8")
+    line = config.read_text("utf-8").split("\n").index('placement = "margin"') + 1
+    result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert f"book.toml:{line}: [notes] `placement` must be \"chapter\"" in result.output
+
+
 def test_a_reference_to_no_note_is_an_error_naming_the_line(tmp_path):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "un.md"

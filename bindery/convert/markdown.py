@@ -37,7 +37,7 @@ from .fragments import parse, serialise
 from .html import html_plugin
 from .images import check_image
 from .math import has_math, math_for_print, math_plugin
-from .notes import notes_at_their_calls, notes_plugin
+from .notes import notes_at_their_calls, notes_plugin, notes_to_the_book
 from .sections import (PAGE_REFERENCE, Reference, check_references, headings, ids_in,
                        page_numbers_in_references, section_titles_in_page_references)
 from .tables import table_captions
@@ -86,6 +86,8 @@ def convert(book: Book, styled: frozenset[str] | None = None) -> Book:
                      {chapter.id: ids_in(chapter.body) | {chapter.id, f"{chapter.id}-title"}
                       for chapter in chapters})
     chapters = section_titles_in_page_references(chapters)
+    if book.epub.notes == "book":
+        chapters = tuple(notes_to_the_book(chapter) for chapter in chapters)
     warnings = shared["warnings"]
     return dataclasses.replace(book, chapters=chapters,
                                warnings=book.warnings + tuple(warnings))

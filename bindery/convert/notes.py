@@ -12,16 +12,19 @@ warning.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markupsafe import Markup
 from mdit_py_plugins.footnote import footnote_plugin
 
 from ..errors import BookError, BookWarning
 from ..model import Chapter
-from ..namespaces import XHTML
+from ..namespaces import EPUB, XHTML
+from .fragments import parse, serialise
 
 #: A note longer than this does not pop up in some reading systems (Kobo): a warning.
 POP_UP_CHARACTERS = 5000
@@ -145,6 +148,29 @@ def notes_at_their_calls(root) -> None:
         reference.getparent().replace(reference, span)
     for aside in asides.values():
         _remove_keeping_tail(aside)
+
+
+def notes_to_the_book(chapter: Chapter) -> Chapter:
+    """For ``[notes] placement = "book"``: the chapter's notes leave its e-book body for the
+    Notes document, as a numbered list of endnotes (DPUB-ARIA 1.1: items of a
+    ``doc-endnotes`` section, with no role of their own); links between them cross
+    documents (the EPUB writer points each ``#id`` to the document that holds it)."""
+    if 'class="footnote"' not in chapter.body:
+        return chapter
+    root = parse(chapter.body)
+    notes = etree.Element(f"{{{XHTML}}}ol", {"class": "endnotes"})
+    notes.text = "\n"
+    for aside in [aside for aside in root.iter(f"{{{XHTML}}}aside")
+                  if aside.get("class") == "footnote"]:
+        _remove_keeping_tail(aside)
+        item = etree.SubElement(notes, f"{{{XHTML}}}li", {
+            "class": "endnote", "id": aside.get("id"), f"{{{EPUB}}}type": "endnote"})
+        item.text, item.tail = aside.text, "\n"
+        item.extend(aside)
+    holder = parse("")
+    holder.append(notes)
+    return dataclasses.replace(chapter, body=Markup(serialise(root)),
+                               notes=Markup(serialise(holder)))
 
 
 def _remove_keeping_tail(element) -> None:

@@ -33,7 +33,7 @@ DIVISIONS = {division.name: division for division in (
 
 #: Ids Bindery uses for its own documents and markers; a chapter cannot have them.
 RESERVED_IDS = frozenset({"cover", "titlepage", "colophon", "nav", "toc", "page", "landmarks",
-                          "page-list", "css"})
+                          "page-list", "css", "endnotes"})
 
 _FRONT_MATTER_KEYS = {"title", "role", "id"}
 

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 LABELS = {
     "en": {
+        "notes": "Notes",
         "page": "page",
         "math_typeface": "Formulas are set in STIX Two Math by the STIX Fonts Project, under the same licence.",
         "note": "Note", "tip": "Tip", "warning": "Warning",
@@ -21,6 +22,7 @@ LABELS = {
                     "used under the SIL Open Font License 1.1.",
     },
     "fr": {
+        "notes": "Notes",
         "page": "page",
         "math_typeface": "Les formules sont composées en STIX Two Math, du STIX Fonts Project, sous la même licence.",
         "note": "Note", "tip": "Conseil", "warning": "Attention",
@@ -34,6 +36,7 @@ LABELS = {
                     "sous licence SIL Open Font License 1.1.",
     },
     "de": {
+        "notes": "Anmerkungen",
         "page": "Seite",
         "math_typeface": "Die Formeln sind aus der STIX Two Math des STIX Fonts Project gesetzt (gleiche Lizenz).",
         "note": "Hinweis", "tip": "Tipp", "warning": "Warnung",
@@ -46,6 +49,7 @@ LABELS = {
                     "(SIL Open Font License 1.1).",
     },
     "es": {
+        "notes": "Notas",
         "page": "página",
         "math_typeface": "Las fórmulas están compuestas en STIX Two Math, del STIX Fonts Project, con la misma licencia.",
         "note": "Nota", "tip": "Consejo", "warning": "Advertencia",
@@ -58,6 +62,7 @@ LABELS = {
                     "con licencia SIL Open Font License 1.1.",
     },
     "it": {
+        "notes": "Note",
         "page": "pagina",
         "math_typeface": "Le formule sono composte in STIX Two Math dello STIX Fonts Project, con la stessa licenza.",
         "note": "Nota", "tip": "Suggerimento", "warning": "Avvertenza",
@@ -70,6 +75,7 @@ LABELS = {
                     "con licenza SIL Open Font License 1.1.",
     },
     "nl": {
+        "notes": "Noten",
         "page": "pagina",
         "math_typeface": "De formules zijn gezet in de STIX Two Math van het STIX Fonts Project, onder dezelfde licentie.",
         "note": "Opmerking", "tip": "Tip", "warning": "Waarschuwing",
@@ -82,6 +88,7 @@ LABELS = {
                     "onder de SIL Open Font License 1.1.",
     },
     "pt": {
+        "notes": "Notas",
         "page": "página",
         "math_typeface": "As fórmulas foram compostas em STIX Two Math, do STIX Fonts Project, sob a mesma licença.",
         "note": "Nota", "tip": "Dica", "warning": "Aviso",

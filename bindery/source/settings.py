@@ -26,11 +26,12 @@ CONFIG_NAME = "book.toml"
 _KNOWN_KEYS = {
     "": {"title", "subtitle", "author", "authors", "language", "identifier", "slug",
          "description", "rights", "publisher", "subjects", "credits", "chapters", "cover",
-         "labels", "print", "booklet", "epub"},
+         "labels", "print", "booklet", "epub", "notes"},
     "authors": {"name", "file_as", "role"},
     "print": {"trim", "bleed", "toc"},
     "booklet": {"sheet", "flip", "sheets_per_signature", "creep"},
     "epub": {"page_list", "toc_depth"},
+    "notes": {"placement"},
 }
 
 
@@ -320,7 +321,12 @@ class _Reader:
         if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= 6:
             raise self.error("[epub] `toc_depth` must be a whole number from 1 to 6 (1: "
                              "chapters only, 2: and their sections...)", "toc_depth", "epub")
-        return EpubSettings(page_list=page_list, toc_depth=depth)
+        placement = self.table("notes").get("placement", "chapter")
+        if placement not in ("chapter", "book"):
+            raise self.error("[notes] `placement` must be \"chapter\" (each chapter's notes at "
+                             "its end) or \"book\" (all notes in a Notes document)",
+                             "placement", "notes")
+        return EpubSettings(page_list=page_list, toc_depth=depth, notes=placement)
 
     def table(self, name: str) -> dict:
         data = self.data.get(name, {})
