@@ -15,15 +15,23 @@ READ_BY_BINDERY = frozenset({"page"})
 
 
 def check_classes(value: str | None, env: dict, token: Token) -> None:
-    """Warn about each class in ``value`` that nothing styles or reads; ``env["styled"]``
-    holds the class names of the book's stylesheets (None: not checked)."""
+    """Note each class in ``value`` that nothing styles or reads, where it is first used;
+    ``env["styled"]`` holds the class names of the book's stylesheets (None: not checked)."""
     styled = env.get("styled")
     if not value or styled is None:
         return
-    chapter: Chapter = env["chapter"]
+    unstyled = env.setdefault("unstyled", {})
     for name in value.split():
         if name not in styled and name not in READ_BY_BINDERY:
-            env["warnings"].append(BookWarning(
-                f"class `{name}` is styled by none of the book's stylesheets, so it "
-                f"changes nothing; define `.{name}` in styles/common.css, or remove it",
-                chapter.source, source_line(chapter, token)))
+            line, count = unstyled.get(name, (source_line(env["chapter"], token), 0))
+            unstyled[name] = (line, count + 1)
+
+
+def unstyled_warnings(env: dict) -> list[BookWarning]:
+    """One warning per unstyled class of the chapter, at its first use."""
+    chapter: Chapter = env["chapter"]
+    return [BookWarning(f"class `{name}` is styled by none of the book's stylesheets, so "
+                        f"it changes nothing{f' (used {count} times)' if count > 1 else ''}; "
+                        f"define `.{name}` in styles/common.css, or remove it",
+                        chapter.source, line)
+            for name, (line, count) in env.get("unstyled", {}).items()]

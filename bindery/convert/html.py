@@ -29,6 +29,7 @@ from markdown_it.token import Token
 from ..errors import BookError, BookWarning
 from ..model import Chapter
 from .classes import check_classes
+from .fragments import close_empty
 from .images import check_image
 from .sections import a_block_id
 from .tokens import source_line
@@ -46,7 +47,7 @@ DROPPED = {"script", "style", "iframe", "object", "embed", "applet", "form", "in
            "audio", "canvas", "head", "title", "frameset", "frame", "noembed", "link", "meta"}
 ATTRIBUTES = {
     "*": {"class", "id", "lang", "dir", "title"},
-    "a": {"href"},
+    "a": {"href", "name"},
     "img": {"src", "alt", "width", "height"},
     "th": {"colspan", "rowspan", "scope"},
     "td": {"colspan", "rowspan"},
@@ -120,6 +121,7 @@ def _clean(html: str, env: dict, token: Token) -> str:
     for element in elements:
         wrapper.append(element)
     _hold_to_book_rules(wrapper, env, token)
+    close_empty(wrapper)
     xhtml = text + "".join(etree.tostring(child, encoding="unicode", method="xml")
                            for child in wrapper)
     if token.type == "html_block" and (text.strip() or any(
@@ -190,6 +192,11 @@ def _hold_to_book_rules(root, env: dict, token: Token) -> None:
         if not isinstance(element.tag, str):
             continue
         check_classes(element.get("class"), env, token)
+        if element.tag == "a" and "name" in element.attrib:
+            # <a name="x"> is HTML 4's anchor; in XHTML 5 it is an id.
+            name = element.attrib.pop("name")
+            if element.get("id") is None:
+                element.set("id", name)
         identity = element.get("id")
         if identity is not None:
             if identity in env["taken"] or a_block_id(identity, env):

@@ -31,7 +31,7 @@ from ..source.text import check_xml_characters
 from . import typography
 from .code import render_fence
 from .divs import divs_plugin
-from .classes import check_classes
+from .classes import check_classes, unstyled_warnings
 from .figures import figures, render_figure
 from .fragments import parse, serialise
 from .html import html_plugin
@@ -145,6 +145,7 @@ def _markdown(language: str) -> MarkdownIt:
 def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter, shared: dict) -> Chapter:
     env = {"book": book, "chapter": chapter, "images": {}, "formulas": [], **shared}
     tokens = md.parse(chapter.markdown, env)
+    env["warnings"].extend(unstyled_warnings(env))
     html = md.renderer.render(tokens, md.options, env)
     _check_well_formed(html, chapter)
     return dataclasses.replace(chapter, body=Markup(html),
