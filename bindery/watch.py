@@ -52,10 +52,18 @@ def watch(book_dir: Path, out_dir: Path, rebuild: Callable[[], object],
     logging.getLogger("watchfiles").setLevel(logging.ERROR)  # we say what happens ourselves
     attempt()
     folders = [path for path in (book_dir, TEMPLATES, STYLES) if path.is_dir()]
-    say("watching " + ", ".join(display_path(path) for path in folders)
-        + " (Ctrl-C to stop)")
+    watching = False
+    # The watcher yields an empty batch when it has waited half a second: by then it is
+    # running, so "watching" is said only once an edit can no longer slip past it.
     for changes in changes_in(*folders, watch_filter=_source_filter(out_dir), debounce=300,
-                              step=50, raise_interrupt=False, stop_event=stop_event):
+                              step=50, raise_interrupt=False, stop_event=stop_event,
+                              yield_on_timeout=True, rust_timeout=500):
+        if not watching:
+            say("watching " + ", ".join(display_path(path) for path in folders)
+                + " (Ctrl-C to stop)")
+            watching = True
+        if not changes:
+            continue
         # An editor's temporary files come and go within one batch: name what is left.
         paths = {path for _, path in changes}
         names = sorted(display_path(path) for path in paths if Path(path).exists()) or sorted(
