@@ -82,6 +82,14 @@ class PrintSettings:
     trim: Trim
     bleed_mm: float = 3.0
     toc: bool | None = None      # None: a contents page when there are more than two chapters
+    binding: str = "saddle"      # "saddle" (pages a multiple of 4), "perfect" (even), "none"
+    chapter_start: str = "recto"  # or "any": where a chapter opens
+    marks: str = "crop"          # the press PDF's marks: "crop", "crop+registration", "none"
+
+    @property
+    def slug_mm(self) -> float:
+        """How far the press PDF's sheet reaches past the bleed, to hold the marks."""
+        return 9.0 if self.marks != "none" else 0.0
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ def test_an_unknown_placement_is_an_error_naming_the_line(tmp_path):
     line = config.read_text("utf-8").split("\n").index('placement = "margin"') + 1
     result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert f"book.toml:{line}: [notes] `placement` must be \"chapter\"" in result.output
+    assert f"book.toml:{line}: [notes] `placement` must be one of: \"chapter\"" in result.output
 
 
 def test_a_reference_to_no_note_is_an_error_naming_the_line(tmp_path):

@@ -36,9 +36,9 @@ from .figures import figures, render_figure
 from .fragments import parse, serialise
 from .html import html_plugin
 from .images import check_image
-from .math import has_math, math_for_print, math_plugin
+from .math import math_for_print, math_plugin
 from .notes import notes_at_their_calls, notes_plugin, notes_to_the_book
-from .sections import (PAGE_REFERENCE, Reference, check_references, headings, ids_in,
+from .sections import (Reference, check_references, headings, ids_in,
                        page_numbers_in_references, section_titles_in_page_references)
 from .tables import table_captions
 from .tokens import source_line, walk
@@ -156,14 +156,12 @@ def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter, shared: dict)
 
 def _for_print(html: str, labels) -> str:
     """The chapter's XHTML for print: notes where they are called, formulas drawn, page
-    numbers in cross-references."""
-    if ('class="footnote"' not in html and not has_math(html)
-            and not PAGE_REFERENCE.search(html)):
-        return html
+    numbers in cross-references, the last word of each paragraph kept whole."""
     root = parse(html)
     notes_at_their_calls(root)
     math_for_print(root)
     page_numbers_in_references(root, labels["page"])
+    typography.keep_last_words_whole(root)
     return serialise(root)
 
 

@@ -51,10 +51,6 @@ def math_plugin(md: MarkdownIt) -> None:
     md.add_render_rule("math_block", _render_block)
 
 
-def has_math(xhtml: str) -> bool:
-    return f'xmlns="{MATHML}"' in xhtml
-
-
 def _read_formulas(state: StateCore) -> None:
     """A fenced ``math`` block becomes a math block; every formula is read here, once, so
     that one that does not parse is an error at its line."""

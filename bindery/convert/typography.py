@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
+from ..namespaces import XHTML
+
 NBSP = "\u00a0"
 NARROW_NBSP = "\u202f"
 
@@ -65,3 +69,52 @@ def tie(text: str, language: str) -> str:
         for pattern, replacement in _RULES_FR:
             text = pattern.sub(replacement, text)
     return text
+
+
+#: Elements whose text is never typeset: code, formulas.
+_UNTOUCHED = {f"{{{XHTML}}}code", f"{{{XHTML}}}kbd", f"{{{XHTML}}}samp", f"{{{XHTML}}}img"}
+_LAST_WORD = re.compile(r"(\S{6,})(\s*)$")
+_PASSED_OVER = {"footnote", "folio"}
+
+
+def keep_last_words_whole(root) -> None:
+    """For print: the last word of each paragraph in a ``span.last-word``, which the print
+    stylesheet never hyphenates (a paragraph should not end on half a word). Words under
+    six letters are never broken anyway and are left as they are."""
+    for paragraph in root.iter(f"{{{XHTML}}}p"):
+        found = _last_text(paragraph)
+        if found is None:
+            continue
+        node, where = found
+        value = getattr(node, where)
+        match = _LAST_WORD.search(value)
+        if match is None:
+            continue
+        span = etree.Element(f"{{{XHTML}}}span", {"class": "last-word"})
+        span.text, span.tail = match[1], match[2]
+        setattr(node, where, value[:match.start()])
+        if where == "text":
+            node.insert(0, span)
+        else:
+            node.getparent().insert(node.getparent().index(node) + 1, span)
+
+
+def _last_text(element):
+    """The last piece of text inside ``element`` that is not blank: (node, "text" | "tail"),
+    or None. Notes (set at the foot of the page) and page numbers are passed over; a
+    paragraph that ends in code or a formula has no last word to keep."""
+    for child in reversed(element):
+        if child.tail and child.tail.strip():
+            return child, "tail"
+        if not isinstance(child.tag, str) or child.get("class") in _PASSED_OVER:
+            continue
+        if child.tag in _UNTOUCHED:
+            return None
+        found = _last_text(child)
+        if found is not None:
+            return found
+        if "".join(child.itertext()).strip():
+            return None          # it ends in code or a formula, deeper down
+    if element.text and element.text.strip():
+        return element, "text"
+    return None

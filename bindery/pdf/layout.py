@@ -122,10 +122,33 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
         elements = {element.get("id"): element for element in html.etree_element.iter()
                     if element.get("id") is not None}
         starts = page_starts([page_box(page) for page in document.pages], elements)
+        blanks = padding(len(document.pages), book.print.binding)
+        if blanks:
+            _insert_blanks(document, starts, blanks)
+            starts = page_starts([page_box(page) for page in document.pages], elements)
     said = {warning.message for warning in css_warnings}
     warnings = css_warnings + coverage_warnings(book, sandbox) + [
         w for w in warnings if _AT.sub("", w.message, count=1) not in said]
     return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings))
+
+
+def padding(count: int, binding: str) -> int:
+    """How many blank pages make ``count`` pages bindable: a multiple of four for saddle
+    stitching (each sheet folds into four pages), an even number for perfect binding."""
+    return {"saddle": -count % 4, "perfect": count % 2}.get(binding, 0)
+
+
+def _insert_blanks(document, starts, blanks: int) -> None:
+    """Blank pages go where a book puts them: before the colophon, which stays the last
+    page (it has no folio and symmetric margins, so moving it changes nothing on it); never
+    inside a chapter."""
+    from weasyprint.document import Page
+
+    colophon = next((start.number - 1 for start in starts
+                     if start.block_id.startswith("colophon")), len(document.pages) - 1)
+    blank = page_box(document.pages[colophon]).copy_with_children([])
+    for _ in range(blanks):
+        document.pages.insert(colophon, Page(blank))
 
 
 def _refused(error, sandbox: Sandbox, path: Path | None) -> BookError:

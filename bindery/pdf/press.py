@@ -12,6 +12,11 @@ from .layout import Layout
 from .writer import compress_once, objects, pages, ref, write_pdf
 
 VARIANT = "pdf/x-4"
+MM = 72 / 25.4
+#: Crop marks: how far past the bleed they start, how long they are, how wide, in points.
+MARK_GAP = 1 * MM
+MARK_LENGTH = 6 * MM
+MARK_WIDTH = 0.25
 
 
 def press_pdf(book: Book, layout: Layout) -> Made:
@@ -26,12 +31,20 @@ def _finish(document, pdf, book: Book) -> None:
     import pydyf
 
     found = objects(pdf)
+    bleed = book.print.bleed_mm * MM
     for page in pages(pdf):
         # PDF/X: no annotation may lie inside the bleed box, so the print file has no links.
         page.pop("Annots", None)
-        # WeasyPrint caps the BleedBox at 10 pt outside the trim; the bleed is what book.toml
-        # asked for, and the media box is exactly the trim plus that bleed.
-        page["BleedBox"] = page["MediaBox"]
+        # The sheet (MediaBox) is the trim plus the bleed plus a slug for the marks; the
+        # BleedBox is the trim plus the bleed book.toml asks for (WeasyPrint would cap it
+        # at 10 pt); the finished page is the TrimBox, and its ArtBox too.
+        x0, y0, x1, y1 = (float(value) for value in page["TrimBox"])
+        page["BleedBox"] = pydyf.Array((x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed))
+        page["CropBox"] = page["MediaBox"]
+        page["ArtBox"] = page["TrimBox"]
+        if book.print.marks != "none":
+            _draw_marks(pdf, page, (x0, y0, x1, y1), bleed,
+                        registration=book.print.marks == "crop+registration")
     for obj in pdf.objects:
         # The fonts are embedded whole: their names lose the subset tag (ABCDEF+).
         if isinstance(obj, dict) and obj.get("Type") in ("/Font", "/FontDescriptor"):
@@ -39,7 +52,8 @@ def _finish(document, pdf, book: Book) -> None:
                 name = obj.get(key)
                 if isinstance(name, bytes) and b"+" in name:
                     obj[key] = b"/" + name.split(b"+", 1)[1]
-    # Any DeviceRGB colour (the crop marks are drawn in RGB black) is calibrated sRGB.
+    # Any DeviceRGB colour (a picture in RGB) is calibrated sRGB; the marks' registration
+    # colour is a colour space of the pages too.
     srgb = pydyf.Stream([(files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()],
                         pydyf.Dictionary({"N": 3}), compress=True)
     pdf.add_object(srgb)
@@ -47,6 +61,7 @@ def _finish(document, pdf, book: Book) -> None:
         resources = found[ref(page["Resources"])]
         colour_spaces = found[ref(resources["ColorSpace"])]
         colour_spaces["DefaultRGB"] = pydyf.Array(("/ICCBased", srgb.reference))
+        colour_spaces["Registration"] = _registration()
         break   # WeasyPrint shares one resource dictionary between all pages
     profile = document.color_profiles.get("device-cmyk")
     description = profile.name if profile is not None else ""
@@ -68,3 +83,54 @@ def _finish(document, pdf, book: Book) -> None:
                               part if isinstance(part, bytes) else str(part).encode())
                        for part in metadata.stream]
     compress_once(pdf)
+
+
+def _registration():
+    import pydyf
+
+    # The registration colour prints on every plate: a Separation named All (ISO 32000 8.6.6.4).
+    return pydyf.Array(("/Separation", "/All", "/DeviceCMYK", pydyf.Dictionary({
+        "FunctionType": 2, "Domain": pydyf.Array((0, 1)), "N": 1,
+        "C0": pydyf.Array((0, 0, 0, 0)), "C1": pydyf.Array((1, 1, 1, 1))})))
+
+
+def _draw_marks(pdf, page, trim: tuple[float, float, float, float], bleed: float,
+                registration: bool) -> None:
+    """Crop marks at the trim's corners, in the slug outside the bleed: they start a
+    millimetre past the bleed, run 6 mm, 0.25 pt wide, in the registration colour. With
+    ``registration``, a target (a circle and a cross) at the middle of each edge too. The
+    page's own content is wrapped in q/Q, so the marks are drawn in the page's default space."""
+    import pydyf
+
+    x0, y0, x1, y1 = trim
+    start, end = bleed + MARK_GAP, bleed + MARK_GAP + MARK_LENGTH
+    lines = []
+    for x, side in ((x0, -1), (x1, 1)):
+        for y, up in ((y0, -1), (y1, 1)):
+            lines.append((x + side * start, y, x + side * end, y))       # horizontal
+            lines.append((x, y + up * start, x, y + up * end))           # vertical
+    ops = ["q", "/Registration CS 1 SCN", f"{MARK_WIDTH} w", "0 J"]
+    ops += [f"{a:.3f} {b:.3f} m {c:.3f} {d:.3f} l S" for a, b, c, d in lines]
+    if registration:
+        middle = (start + end) / 2
+        for cx, cy in (((x0 + x1) / 2, y1 + middle), ((x0 + x1) / 2, y0 - middle),
+                       (x0 - middle, (y0 + y1) / 2), (x1 + middle, (y0 + y1) / 2)):
+            ops += _target(cx, cy, MARK_LENGTH / 2)
+    ops.append("Q")
+    opening = pydyf.Stream([b"q"])
+    closing = pydyf.Stream([b"Q\n" + "\n".join(ops).encode()])
+    pdf.add_object(opening)
+    pdf.add_object(closing)
+    page["Contents"] = pydyf.Array((opening.reference, page["Contents"], closing.reference))
+
+
+def _target(cx: float, cy: float, size: float) -> list[str]:
+    """A registration target: a circle with a cross through it."""
+    r, k = size * 0.6, size * 0.6 * 0.5523       # four Bézier quarter circles
+    return [f"{cx - size:.3f} {cy:.3f} m {cx + size:.3f} {cy:.3f} l S",
+            f"{cx:.3f} {cy - size:.3f} m {cx:.3f} {cy + size:.3f} l S",
+            f"{cx + r:.3f} {cy:.3f} m "
+            f"{cx + r:.3f} {cy + k:.3f} {cx + k:.3f} {cy + r:.3f} {cx:.3f} {cy + r:.3f} c "
+            f"{cx - k:.3f} {cy + r:.3f} {cx - r:.3f} {cy + k:.3f} {cx - r:.3f} {cy:.3f} c "
+            f"{cx - r:.3f} {cy - k:.3f} {cx - k:.3f} {cy - r:.3f} {cx:.3f} {cy - r:.3f} c "
+            f"{cx + k:.3f} {cy - r:.3f} {cx + r:.3f} {cy - k:.3f} {cx + r:.3f} {cy:.3f} c S"]

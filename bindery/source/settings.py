@@ -26,9 +26,10 @@ CONFIG_NAME = "book.toml"
 _KNOWN_KEYS = {
     "": {"title", "subtitle", "author", "authors", "language", "identifier", "slug",
          "description", "rights", "publisher", "subjects", "credits", "chapters", "cover",
-         "labels", "print", "booklet", "epub", "notes"},
+         "labels", "print", "press", "booklet", "epub", "notes"},
     "authors": {"name", "file_as", "role"},
-    "print": {"trim", "bleed", "toc"},
+    "print": {"trim", "bleed", "toc", "binding", "chapter_start"},
+    "press": {"marks"},
     "booklet": {"sheet", "flip", "sheets_per_signature", "creep"},
     "epub": {"page_list", "toc_depth"},
     "notes": {"placement"},
@@ -289,7 +290,26 @@ class _Reader:
         toc = data.get("toc")
         if toc is not None and not isinstance(toc, bool):
             raise self.error("[print] `toc` must be true or false", "toc", "print")
-        return PrintSettings(trim=trim, bleed_mm=bleed, toc=toc)
+        binding = self.choice(data, "binding", "print", {
+            "saddle": "stitched through the fold, pages a multiple of 4",
+            "perfect": "glued at the spine, an even number of pages",
+            "none": "loose sheets"})
+        chapter_start = self.choice(data, "chapter_start", "print", {
+            "recto": "on a right-hand page", "any": "on the next page"})
+        marks = self.choice(self.table("press"), "marks", "press", {
+            "crop": "crop marks", "crop+registration": "crop and registration marks",
+            "none": "no marks"})
+        return PrintSettings(trim=trim, bleed_mm=bleed, toc=toc, binding=binding,
+                             chapter_start=chapter_start, marks=marks)
+
+    def choice(self, data: dict, key: str, table: str, choices: dict[str, str]) -> str:
+        """One of ``choices`` (the first is the default), or an error listing them."""
+        value = data.get(key, next(iter(choices)))
+        if value not in choices:
+            listed = "; ".join(f'"{name}" ({meaning})' for name, meaning in choices.items())
+            raise self.error(f"[{table}] `{key}` must be one of: {listed}; got `{value}`",
+                             key, table)
+        return value
 
     def booklet_settings(self) -> BookletSettings:
         data = self.table("booklet")
@@ -321,11 +341,9 @@ class _Reader:
         if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= 6:
             raise self.error("[epub] `toc_depth` must be a whole number from 1 to 6 (1: "
                              "chapters only, 2: and their sections...)", "toc_depth", "epub")
-        placement = self.table("notes").get("placement", "chapter")
-        if placement not in ("chapter", "book"):
-            raise self.error("[notes] `placement` must be \"chapter\" (each chapter's notes at "
-                             "its end) or \"book\" (all notes in a Notes document)",
-                             "placement", "notes")
+        placement = self.choice(self.table("notes"), "placement", "notes", {
+            "chapter": "each chapter's notes at its end",
+            "book": "all notes in a Notes document"})
         return EpubSettings(page_list=page_list, toc_depth=depth, notes=placement)
 
     def table(self, name: str) -> dict:
