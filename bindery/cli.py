@@ -223,15 +223,25 @@ def clean(book_dir: Path, out_dir: Path) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-def check(files: tuple[Path, ...]) -> None:
-    """Check EPUBs (EPUBCheck, DAISY Ace when installed, structure) and PDFs (structure).
+@click.option("--typography", is_flag=True, help="Lay the book out (FILES: its folder, "
+              "default book) and list what a book designer would mark, page by page.")
+@click.option("--strict", is_flag=True, help="With --typography: exit 1 on any finding.")
+def check(files: tuple[Path, ...], typography: bool, strict: bool) -> None:
+    """Check EPUBs (EPUBCheck, DAISY Ace when installed, structure) and PDFs (structure),
+    or with --typography a book's layout: widows and orphans, headings and captions alone
+    at the foot of a page, runs of hyphens, loose and overflowing lines, short last pages,
+    split figures and tables.
 
     FILES default to the EPUBs and PDFs in dist/. Exits 0 when every check passes.
 
     \b
-    Example:
+    Examples:
       bindery check dist/isis-run.epub dist/isis-run.pdf
+      bindery check --typography book
     """
+    if typography:
+        _proofread(files[0] if files else Path("book"), strict)
+        return
     from .check import check_files, outputs_in
 
     paths = list(files) or outputs_in(Path("dist"))
@@ -245,6 +255,18 @@ def check(files: tuple[Path, ...]) -> None:
         for problem in verdict.problems:
             click.echo(f"  {problem}")
     if any(verdict.failed for verdict in verdicts):
+        sys.exit(1)
+
+
+def _proofread(book_dir: Path, strict: bool) -> None:
+    from .builder.pipeline import lay_out_only
+    from .pdf.proof import summary
+
+    findings = lay_out_only(book_dir)
+    for finding in findings:
+        click.echo(str(finding))
+    click.echo(summary(findings))
+    if strict and findings:
         sys.exit(1)
 
 
@@ -311,6 +333,9 @@ def _run(request, verbose: bool, quiet: bool):
     split += f", outputs {outputs:.2f} s"
     click.echo(f"built {len(report.rebuilt)} of {len(report.outputs)} outputs{pages} in "
                f"{report.seconds:.2f} s ({split})")
+    if report.typography is not None:
+        from .pdf.proof import summary
+        click.echo(summary(report.typography))
     return report
 
 

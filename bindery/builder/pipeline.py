@@ -14,6 +14,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BookError
@@ -139,6 +140,8 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
         report.laid_out = True
         report.pages = layout.page_count
         report.warnings.extend(layout.warnings)
+        from ..pdf.proof import proof
+        report.typography = proof(layout)
         starts = layout.starts
     elif plan.manifest is not None:
         starts = tuple(PageStart(*item) for item in plan.manifest.page_starts)
@@ -146,6 +149,20 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
         starts = ()
     return Job(book, pages, sandbox, date, cover, cover_image, layout, starts, folder,
                plan.manifest)
+
+
+def lay_out_only(book_dir: Path) -> list:
+    """Read the book and lay it out, writing nothing: the typographic proof's findings."""
+    from ..convert import convert
+    from ..pdf.layout import lay_out
+    from ..pdf.proof import proof
+    from ..render import render, styled_classes
+    from ..source import load
+
+    book = load(book_dir)
+    sandbox = Sandbox(book.root.resolve())
+    book = convert(book, styled_classes(sandbox))
+    return proof(lay_out(book, render(book, sandbox, w3c_date(build_date())), sandbox))
 
 
 def _make(job: Job, plan: Plan, parallel: bool,

@@ -31,6 +31,7 @@ class BuildReport:
     seconds: float = 0.0
     laid_out: bool = False
     stages: list[tuple[str, float]] = field(default_factory=list)   # wall time per stage
+    typography: list | None = None     # the proof's findings (pdf/proof.py), when laid out
 
     @property
     def rebuilt(self) -> list[str]:
