@@ -85,6 +85,12 @@ class PrintSettings:
     binding: str = "saddle"      # "saddle" (pages a multiple of 4), "perfect" (even), "none"
     chapter_start: str = "recto"  # or "any": where a chapter opens
     marks: str = "crop"          # the press PDF's marks: "crop", "crop+registration", "none"
+    paper: str = "80gsm-uncoated"  # the paper, for the cover's spine
+    caliper_mm: float = 0.100    # the thickness of one leaf of it
+
+    def spine_mm(self, pages: int) -> float:
+        """The spine's width for ``pages`` pages: none unless the book is perfect bound."""
+        return (pages + 1) // 2 * self.caliper_mm if self.binding == "perfect" else 0.0
 
     @property
     def slug_mm(self) -> float:

@@ -143,6 +143,11 @@ def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) 
                  print_contents=contents, print_stylesheets=tuple(stylesheets))
 
 
+def render_cover(book: Book, sandbox: Sandbox, **context) -> str:
+    """The print cover wrap's HTML (``print/cover.html``), for ``pdf/cover.py``."""
+    return _render(environment(sandbox), "print/cover.html", book=plain(book), **context)
+
+
 def styled_classes(sandbox: Sandbox) -> frozenset[str]:
     """The class names the stylesheets of this book's outputs style (its own or Bindery's)."""
     return frozenset().union(*(class_names(read_text(sandbox.style(name), "stylesheet"))

@@ -139,7 +139,7 @@ def test_the_article_opens_on_a_recto_unless_told_otherwise(default_book, tmp_pa
     book = copy_book(default_book.book, tmp_path / "book")
     config = book / "book.toml"
     config.write_text(config.read_text("utf-8").replace(
-        '[print]\n', '[print]\nchapter_start = "any"\n'), "utf-8")
+        'chapter_start = "recto"', 'chapter_start = "any"'), "utf-8")
     texts = _page_texts(build_book(book, tmp_path / "out", formats=("pdf",))["pdf"])
     assert texts[1].startswith("ISIS: run. An F15")
 
@@ -170,3 +170,88 @@ def test_no_word_is_broken_leaving_fewer_than_three_letters(name, default_book, 
               for match in HYPHENATED.finditer(page.extract_text())]
     short = [(before, after) for before, after in breaks if len(before) < 3 or len(after) < 3]
     assert short == []
+
+
+# -- the cover wrap -------------------------------------------------------------------
+
+def _perfect_book(target, language: str = "en", identifier: str = "urn:isbn:978-0-306-40615-7",
+                  pages_of_text: int = 6):
+    book = copy_book(TINY, target)
+    config = book / "book.toml"
+    text = config.read_text("utf-8")
+    text = re.sub(r'identifier = "[^"]*"', f'identifier = "{identifier}"', text)
+    text = text.replace('language = "fr"', f'language = "{language}"')
+    text = text.replace("[print]\n", '[print]\nbinding = "perfect"\n')
+    config.write_text(text + '\n[cover]\ncaliper = "0.9mm"\n', "utf-8")
+    annexe = book / "chapitres" / "annexe.md"
+    filler = "Du texte pour remplir les pages du livre. " * 150
+    annexe.write_text(annexe.read_text("utf-8") + f"\n\n{filler}\n" * pages_of_text, "utf-8")
+    return book
+
+
+def test_a_perfect_bound_book_gets_a_cover_wrap_with_its_spine(tmp_path):
+    built = build_book(_perfect_book(tmp_path / "book"), tmp_path / "out",
+                       formats=("pdf", "cover"))
+    pages = len(PdfReader(built["pdf"]).pages)
+    assert pages % 2 == 0
+    spine = (pages + 1) // 2 * 0.9
+    with pikepdf.open(built["cover"]) as pdf:
+        assert len(pdf.pages) == 1
+        page = pdf.pages[0].obj
+        trim = [float(v) for v in page.TrimBox]
+        bleed = [float(v) for v in page.BleedBox]
+        media = [float(v) for v in page.MediaBox]
+        assert pdf.Root.OutputIntents[0].S == "/GTS_PDFX"
+    a6_width, a6_height, bleed_mm = 105, 148, 3
+    assert (trim[2] - trim[0]) / MM == pytest.approx(2 * a6_width + spine, abs=0.05)
+    assert (bleed[2] - bleed[0]) / MM == pytest.approx(2 * a6_width + spine + 2 * bleed_mm,
+                                                        abs=0.05)
+    assert (bleed[3] - bleed[1]) / MM == pytest.approx(a6_height + 2 * bleed_mm, abs=0.05)
+    assert media[0] < bleed[0] and media[2] > bleed[2]         # room for the marks
+    text = normalise(PdfReader(built["cover"]).pages[0].extract_text())
+    assert "ISBN 978-030640615-7" in text
+    assert text.count("Petit traité d'essai") == 2               # the front and the spine
+    assert "Anne Dupont et Luc Martin" in text or "Anne Dupont and Luc Martin" in text
+    fonts = {str(font.get_object()["/BaseFont"]).split("+")[-1]
+             for font in (PdfReader(built["cover"]).pages[0]["/Resources"]["/Font"]).values()}
+    assert fonts <= {"Linux-Libertine", "Linux-Libertine-Italic"}, fonts
+    # The barcode is drawn: its bars are filled rectangles, not a picture.
+    strokes, _, _ = _strokes(built["cover"])
+    with pikepdf.open(built["cover"]) as pdf:
+        bars = sum(1 for _, operator in pikepdf.parse_content_stream(pdf.pages[0])
+                   if str(operator) == "re")
+        images = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream)
+                  and obj.stream_dict.get("/Subtype") == "/Image"]
+    assert bars >= 30 and images == []
+    assert len(strokes) == 12                      # 8 crop marks, 4 at the spine's folds
+
+
+def test_the_spine_reads_as_the_language_expects_and_the_cover_is_reproducible(tmp_path):
+    def spine_angle(path):
+        with pikepdf.open(path) as pdf:
+            for operands, operator in pikepdf.parse_content_stream(pdf.pages[0]):
+                if str(operator) == "cm" and abs(float(operands[0])) < 1e-6:
+                    return round(float(operands[1]))          # sin of the rotation
+        return None
+
+    english = build_book(_perfect_book(tmp_path / "en"), tmp_path / "en-out",
+                         formats=("cover",))
+    french = build_book(_perfect_book(tmp_path / "fr", language="fr"), tmp_path / "fr-out",
+                        formats=("cover",))
+    assert spine_angle(english["cover"]) == 1          # top to bottom
+    assert spine_angle(french["cover"]) == -1          # bottom to top
+    again = build_book(_perfect_book(tmp_path / "en2"), tmp_path / "en2-out",
+                       formats=("cover",))
+    assert again["cover"].read_bytes() == english["cover"].read_bytes()
+
+
+@pytest.mark.parametrize("identifier, isbn", [
+    ("urn:isbn:978-0-306-40615-7", "9780306406157"),
+    ("isbn:0-306-40615-2", "9780306406157"),          # an ISBN-10, converted
+    ("978-0-306-40615-8", None),                      # a wrong check digit
+    ("urn:uuid:e55e9c35-16c2-4cec-8404-e8adb36778db", None),
+])
+def test_only_a_real_isbn_gets_a_barcode(identifier, isbn):
+    from bindery.pdf.cover import isbn13
+
+    assert isbn13(identifier) == isbn

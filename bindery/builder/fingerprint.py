@@ -171,6 +171,8 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
         common[f"book/{name}"] = file_hash(book_dir / name, book_dir) or ""
     epub: dict[str, str] = {"book.toml[epub]": _settings(data, "epub")}
     cover = data.get("cover")
+    if isinstance(cover, dict):
+        cover = cover.get("image")
     if isinstance(cover, str):
         if not relative_name_ok(cover):
             return None

@@ -63,12 +63,20 @@ def _booklet(job: "Job", made: dict) -> "Made":
                        job.date))
 
 
+def _cover(job: "Job", made: dict) -> "Made":
+    from ..pdf.cover import cover_pdf
+    from .request import w3c_date
+
+    return cover_pdf(job.book, job.layout.page_count, job.sandbox, w3c_date(job.date))
+
+
 #: Every output, in the order they are listed, made and written.
 OUTPUTS = {kind.format: kind for kind in (
     OutputKind("epub", ".epub", ("common", "epub"), _epub, page_map=True),
     OutputKind("pdf", ".pdf", ("common",), _reading, layout=True),
     OutputKind("press", "-press.pdf", ("common",), _press, layout=True, own_process=True),
     OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
+    OutputKind("cover", "-cover.pdf", ("common",), _cover, layout=True),
 )}
 
 FORMATS = tuple(OUTPUTS)

@@ -22,12 +22,16 @@ MARK_WIDTH = 0.25
 def press_pdf(book: Book, layout: Layout) -> Made:
     """The PDF for a print shop: PDF/X-4, bleed and crop marks, fonts embedded whole."""
     def finish(document, pdf):
-        _finish(document, pdf, book)
+        finish_press(document, pdf, book)
 
     return write_pdf(book, layout, VARIANT, press=True, finisher=finish, full_fonts=True)
 
 
-def _finish(document, pdf, book: Book) -> None:
+def finish_press(document, pdf, book: Book, folds: list[float] = (),
+                 whole_fonts: bool = True) -> None:
+    """PDF/X-4 for the shop: boxes, marks (and fold marks at ``folds``, x in points from the
+    trim's left edge: a cover's spine), the fonts' names (without a subset tag when they
+    are embedded whole), the output intent, a stable id."""
     import pydyf
 
     found = objects(pdf)
@@ -44,10 +48,12 @@ def _finish(document, pdf, book: Book) -> None:
         page["ArtBox"] = page["TrimBox"]
         if book.print.marks != "none":
             _draw_marks(pdf, page, (x0, y0, x1, y1), bleed,
-                        registration=book.print.marks == "crop+registration")
+                        registration=book.print.marks == "crop+registration",
+                        folds=[x0 + fold for fold in folds])
     for obj in pdf.objects:
         # The fonts are embedded whole: their names lose the subset tag (ABCDEF+).
-        if isinstance(obj, dict) and obj.get("Type") in ("/Font", "/FontDescriptor"):
+        if whole_fonts and isinstance(obj, dict) and obj.get("Type") in ("/Font",
+                                                                          "/FontDescriptor"):
             for key in ("BaseFont", "FontName"):
                 name = obj.get(key)
                 if isinstance(name, bytes) and b"+" in name:
@@ -95,7 +101,7 @@ def _registration():
 
 
 def _draw_marks(pdf, page, trim: tuple[float, float, float, float], bleed: float,
-                registration: bool) -> None:
+                registration: bool, folds: list[float] = ()) -> None:
     """Crop marks at the trim's corners, in the slug outside the bleed: they start a
     millimetre past the bleed, run 6 mm, 0.25 pt wide, in the registration colour. With
     ``registration``, a target (a circle and a cross) at the middle of each edge too. The
@@ -109,6 +115,8 @@ def _draw_marks(pdf, page, trim: tuple[float, float, float, float], bleed: float
         for y, up in ((y0, -1), (y1, 1)):
             lines.append((x + side * start, y, x + side * end, y))       # horizontal
             lines.append((x, y + up * start, x, y + up * end))           # vertical
+    for x in folds:                                                       # fold lines
+        lines += [(x, y0 - start, x, y0 - end), (x, y1 + start, x, y1 + end)]
     ops = ["q", "/Registration CS 1 SCN", f"{MARK_WIDTH} w", "0 J"]
     ops += [f"{a:.3f} {b:.3f} m {c:.3f} {d:.3f} l S" for a, b, c, d in lines]
     if registration:

@@ -33,7 +33,14 @@ _KNOWN_KEYS = {
     "booklet": {"sheet", "flip", "sheets_per_signature", "creep"},
     "epub": {"page_list", "toc_depth"},
     "notes": {"placement"},
+    "cover": {"image", "paper", "caliper"},
 }
+
+#: The thickness of one leaf (two pages) of common book papers, in mm: the spine of a
+#: perfect-bound book is the number of leaves times this.
+PAPERS = {"80gsm-uncoated": 0.100, "90gsm-uncoated": 0.112, "100gsm-uncoated": 0.125,
+          "80gsm-coated": 0.072, "115gsm-coated": 0.090, "60lb-cream": 0.113,
+          "50lb-white": 0.094}
 
 
 @dataclass(frozen=True)
@@ -240,21 +247,49 @@ class _Reader:
         return {key: " ".join(value.split()) for key, value in data.items()}
 
     def cover(self) -> Path | None:
-        if "cover" not in self.data:
+        """The e-book's cover image: ``cover = "images/cover.jpg"``, or ``image`` in a
+        ``[cover]`` table (which also holds the print cover's paper)."""
+        value = self.data.get("cover")
+        if value is None:
             return None
-        name = self.string(self.data, "cover", required=True)
-        path = self.inside(name, "cover")
+        if isinstance(value, dict):
+            table, key = self.table("cover"), "image"
+            if key not in table:
+                return None
+            name = self.string(table, key, "cover", required=True)
+        else:
+            table, key = self.data, "cover"
+            name = self.string(self.data, "cover", required=True)
+        where = ("cover",) if key == "cover" else ("image", "cover")
+        path = self.inside(name, key)
         if not path.is_file():
-            raise self.error(f"cover image `{name}` not found", "cover")
+            raise self.error(f"cover image `{name}` not found", *where)
         if path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
-            raise self.error(f"cover image `{name}` must be a JPEG or PNG file", "cover")
+            raise self.error(f"cover image `{name}` must be a JPEG or PNG file", *where)
         try:
             problem = image_problem(read_file(path, "cover image"), path.suffix.lower())
         except BookError as error:
-            raise self.error(f"cover image `{name}`: {error.message}", "cover") from None
+            raise self.error(f"cover image `{name}`: {error.message}", *where) from None
         if problem is not None:
-            raise self.error(f"cover image `{name}` {problem}", "cover")
+            raise self.error(f"cover image `{name}` {problem}", *where)
         return path
+
+    def paper(self) -> tuple[str, float]:
+        """The print cover's paper, and the thickness of one leaf of it in mm, from
+        ``[cover] paper`` (a name in ``PAPERS``) or ``[cover] caliper``."""
+        value = self.data.get("cover")
+        table = self.table("cover") if isinstance(value, dict) else {}
+        if "caliper" in table:
+            caliper = parse_length(table["caliper"])
+            if caliper is None or not 0.02 <= caliper <= 1:
+                raise self.error(f"[cover] `caliper` must be the thickness of a leaf, such "
+                                 f"as \"0.1mm\", got `{table['caliper']}`", "caliper", "cover")
+            return f"caliper {table['caliper']}", caliper
+        paper = table.get("paper", "80gsm-uncoated")
+        if paper not in PAPERS:
+            raise self.error(f"[cover] `paper` must be one of {', '.join(PAPERS)}, or give "
+                             f"`caliper`; got `{paper}`", "paper", "cover")
+        return paper, PAPERS[paper]
 
     def inside(self, name: str, key: str) -> Path:
         """``name`` as a path inside the book folder; anything else is an error."""
@@ -299,8 +334,10 @@ class _Reader:
         marks = self.choice(self.table("press"), "marks", "press", {
             "crop": "crop marks", "crop+registration": "crop and registration marks",
             "none": "no marks"})
+        paper, caliper = self.paper()
         return PrintSettings(trim=trim, bleed_mm=bleed, toc=toc, binding=binding,
-                             chapter_start=chapter_start, marks=marks)
+                             chapter_start=chapter_start, marks=marks, paper=paper,
+                             caliper_mm=caliper)
 
     def choice(self, data: dict, key: str, table: str, choices: dict[str, str]) -> str:
         """One of ``choices`` (the first is the default), or an error listing them."""
