@@ -85,6 +85,7 @@ class PrintSettings:
     binding: str = "saddle"      # "saddle" (pages a multiple of 4), "perfect" (even), "none"
     chapter_start: str = "recto"  # or "any": where a chapter opens
     marks: str = "crop"          # the press PDF's marks: "crop", "crop+registration", "none"
+    slug_line: bool = False      # a line of title, page and date in the slug, under each page
     paper: str = "80gsm-uncoated"  # the paper, for the cover's spine
     caliper_mm: float = 0.100    # the thickness of one leaf of it
 
@@ -95,7 +96,9 @@ class PrintSettings:
     @property
     def slug_mm(self) -> float:
         """How far the press PDF's sheet reaches past the bleed, to hold the marks."""
-        return 9.0 if self.marks != "none" else 0.0
+        if self.marks == "none":
+            return 0.0
+        return 13.0 if self.slug_line else 9.0      # the slug line goes under the marks
 
 
 @dataclass(frozen=True)

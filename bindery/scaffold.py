@@ -75,6 +75,7 @@ def create(folder: Path, title: str, author: str, language: str = "en") -> list[
             "",
             "[press]",
             'marks = "crop"             # or "crop+registration", "none"',
+            'slug = false               # true: title, page and date under each page',
             "",
         ]),
         "chapters/chapter-1.md": SAMPLE_CHAPTER.format(title="Chapter 1"),

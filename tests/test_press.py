@@ -255,3 +255,30 @@ def test_only_a_real_isbn_gets_a_barcode(identifier, isbn):
     from bindery.pdf.cover import isbn13
 
     assert isbn13(identifier) == isbn
+
+
+def test_a_slug_line_names_the_book_page_and_date_outside_the_bleed(tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8") + "\n[press]\nslug = true\n", "utf-8")
+    built = build_book(book, tmp_path / "out", formats=("press",))
+    with pikepdf.open(built["press"]) as pdf:
+        bleed = [float(v) for v in pdf.pages[1].obj.BleedBox]
+        media = [float(v) for v in pdf.pages[1].obj.MediaBox]
+        fills, points = [], []
+        for op, values, ctm, _ in walk_content(pdf.pages[1]):
+            if op in ("m", "l"):
+                points.append(transform(ctm, values[0], values[1]))
+            elif op == "c":
+                points.append(transform(ctm, values[4], values[5]))
+            elif op in ("f", "f*"):
+                fills.append(points)
+                points = []
+            elif op in ("S", "n", "re"):
+                points = []
+    below = [fill for fill in fills if fill and all(y < bleed[1] for _, y in fill)]
+    assert len(below) == 1 and len(below[0]) > 200      # one line of glyph outlines
+    assert all(media[1] < y for _, y in below[0])       # on the sheet
+    # It is the press PDF's alone.
+    reading = build_book(book, tmp_path / "reading", formats=("pdf",))
+    assert "page 2 of" not in " ".join(p.extract_text() for p in PdfReader(reading["pdf"]).pages)

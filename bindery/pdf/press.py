@@ -3,6 +3,7 @@ profile (FOGRA39 by default), bleed and crop marks, every font embedded whole, n
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from importlib.resources import files
@@ -36,7 +37,8 @@ def finish_press(document, pdf, book: Book, folds: list[float] = (),
 
     found = objects(pdf)
     bleed = book.print.bleed_mm * MM
-    for page in pages(pdf):
+    all_pages = pages(pdf)
+    for number, page in enumerate(all_pages, start=1):
         # PDF/X: no annotation may lie inside the bleed box, so the print file has no links.
         page.pop("Annots", None)
         # The sheet (MediaBox) is the trim plus the bleed plus a slug for the marks; the
@@ -47,9 +49,11 @@ def finish_press(document, pdf, book: Book, folds: list[float] = (),
         page["CropBox"] = page["MediaBox"]
         page["ArtBox"] = page["TrimBox"]
         if book.print.marks != "none":
+            slug = (_slug_line(book, number, len(all_pages), document, (x0, y0), bleed)
+                    if book.print.slug_line else [])
             _draw_marks(pdf, page, (x0, y0, x1, y1), bleed,
                         registration=book.print.marks == "crop+registration",
-                        folds=[x0 + fold for fold in folds])
+                        folds=[x0 + fold for fold in folds], extra=slug)
     for obj in pdf.objects:
         # The fonts are embedded whole: their names lose the subset tag (ABCDEF+).
         if whole_fonts and isinstance(obj, dict) and obj.get("Type") in ("/Font",
@@ -101,7 +105,7 @@ def _registration():
 
 
 def _draw_marks(pdf, page, trim: tuple[float, float, float, float], bleed: float,
-                registration: bool, folds: list[float] = ()) -> None:
+                registration: bool, folds: list[float] = (), extra: list[str] = ()) -> None:
     """Crop marks at the trim's corners, in the slug outside the bleed: they start a
     millimetre past the bleed, run 6 mm, 0.25 pt wide, in the registration colour. With
     ``registration``, a target (a circle and a cross) at the middle of each edge too. The
@@ -124,12 +128,68 @@ def _draw_marks(pdf, page, trim: tuple[float, float, float, float], bleed: float
         for cx, cy in (((x0 + x1) / 2, y1 + middle), ((x0 + x1) / 2, y0 - middle),
                        (x0 - middle, (y0 + y1) / 2), (x1 + middle, (y0 + y1) / 2)):
             ops += _target(cx, cy, MARK_LENGTH / 2)
+    ops += extra
     ops.append("Q")
     opening = pydyf.Stream([b"q"])
     closing = pydyf.Stream([b"Q\n" + "\n".join(ops).encode()])
     pdf.add_object(opening)
     pdf.add_object(closing)
     page["Contents"] = pydyf.Array((opening.reference, page["Contents"], closing.reference))
+
+
+def _slug_line(book: Book, number: int, count: int, document, origin, bleed: float) -> list[str]:
+    """The slug line under the page, outside the bleed: title, page, date, in 6 pt
+    Linux Libertine drawn as outlines (a printer's mark, not the book's text)."""
+    date = (document.metadata.created or "")[:10]
+    text = f"{book.title}  ·  {book.slug}  ·  page {number} of {count}  ·  {date}"
+    x, y = origin[0], origin[1] - bleed - MARK_GAP - MARK_LENGTH - 4 * MM
+    return ["/Registration cs 1 scn"] + outlines(text, x, y, 6.0)
+
+
+def outlines(text: str, x: float, y: float, size: float) -> list[str]:
+    """``text`` as filled glyph outlines of Linux Libertine, its baseline at ``y``."""
+    from fontTools.pens.basePen import BasePen
+
+    font, glyphs, cmap, units = _face()
+    scale = size / units
+    ops: list[str] = []
+
+    class Pen(BasePen):
+        def __init__(self, dx):
+            super().__init__(glyphs)
+            self.dx = dx
+
+        def _point(self, point) -> str:
+            return f"{x + self.dx + point[0] * scale:.2f} {y + point[1] * scale:.2f}"
+
+        def _moveTo(self, point):
+            ops.append(f"{self._point(point)} m")
+
+        def _lineTo(self, point):
+            ops.append(f"{self._point(point)} l")
+
+        def _curveToOne(self, a, b, c):
+            ops.append(f"{self._point(a)} {self._point(b)} {self._point(c)} c")
+
+        def _closePath(self):
+            ops.append("h")
+
+    advance = 0.0
+    for character in text:
+        name = cmap.get(ord(character), cmap.get(ord("?")))
+        glyphs[name].draw(Pen(advance))
+        advance += font["hmtx"][name][0] * scale
+    return ops + ["f"]
+
+
+@functools.cache
+def _face():
+    from fontTools.ttLib import TTFont
+
+    from ..resources import STYLES
+
+    font = TTFont(STYLES / "fonts" / "LinLibertine_R.otf")
+    return font, font.getGlyphSet(), font.getBestCmap(), font["head"].unitsPerEm
 
 
 def _target(cx: float, cy: float, size: float) -> list[str]:

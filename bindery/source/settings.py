@@ -29,7 +29,7 @@ _KNOWN_KEYS = {
          "labels", "print", "press", "booklet", "epub", "notes"},
     "authors": {"name", "file_as", "role"},
     "print": {"trim", "bleed", "toc", "binding", "chapter_start"},
-    "press": {"marks"},
+    "press": {"marks", "slug"},
     "booklet": {"sheet", "flip", "sheets_per_signature", "creep"},
     "epub": {"page_list", "toc_depth"},
     "notes": {"placement"},
@@ -334,10 +334,13 @@ class _Reader:
         marks = self.choice(self.table("press"), "marks", "press", {
             "crop": "crop marks", "crop+registration": "crop and registration marks",
             "none": "no marks"})
+        slug_line = self.table("press").get("slug", False)
+        if not isinstance(slug_line, bool):
+            raise self.error("[press] `slug` must be true or false", "slug", "press")
         paper, caliper = self.paper()
         return PrintSettings(trim=trim, bleed_mm=bleed, toc=toc, binding=binding,
-                             chapter_start=chapter_start, marks=marks, paper=paper,
-                             caliper_mm=caliper)
+                             chapter_start=chapter_start, marks=marks, slug_line=slug_line,
+                             paper=paper, caliper_mm=caliper)
 
     def choice(self, data: dict, key: str, table: str, choices: dict[str, str]) -> str:
         """One of ``choices`` (the first is the default), or an error listing them."""
