@@ -282,3 +282,21 @@ def test_a_slug_line_names_the_book_page_and_date_outside_the_bleed(tmp_path):
     # It is the press PDF's alone.
     reading = build_book(book, tmp_path / "reading", formats=("pdf",))
     assert "page 2 of" not in " ".join(p.extract_text() for p in PdfReader(reading["pdf"]).pages)
+
+
+def test_a_book_s_own_cover_image_is_on_the_e_book_and_the_printed_front(tmp_path):
+    from PIL import Image
+
+    from bindery.check.reader import Epub
+
+    book = _perfect_book(tmp_path / "book")
+    Image.new("RGB", (800, 1130), (30, 60, 120)).save(book / "images" / "cover.jpg")
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8").replace(
+        "[cover]\n", '[cover]\nimage = "images/cover.jpg"\n'), "utf-8")
+    built = build_book(book, tmp_path / "out", formats=("epub", "cover"))
+    assert "EPUB/images/cover.jpg" in Epub.open(built["epub"]).names
+    with pikepdf.open(built["cover"]) as pdf:
+        images = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream)
+                  and obj.stream_dict.get("/Subtype") == "/Image"]
+    assert len(images) == 1 and int(images[0].Width) == 800

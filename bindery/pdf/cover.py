@@ -7,7 +7,8 @@ saddle-stitched or unbound book has none. The spine's text (title and author) ru
 bottom in English, bottom to top in the continental European languages, and is left out
 when the spine is too thin to hold it. The back carries the description and, when the
 book's identifier is an ISBN, its EAN-13 barcode (python-barcode, as vectors). The front
-has the e-book cover's design, drawn as type and rules.
+has the e-book cover: the book's own image over the trim and the bleed, or Bindery's
+typographic design drawn as type and rules.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def cover_pdf(book: Book, pages: int, sandbox: Sandbox, date: str) -> Made:
         book, sandbox, date=date, spine=spine, isbn=_grouped(isbn) if isbn else None,
         barcode=_barcode(isbn) if isbn else None, spine_text=spine >= SPINE_TEXT_MM,
         spine_reads_down=language not in _READS_UP,
+        cover_image=book.cover.resolve().as_uri() if book.cover is not None else None,
         fonts=sandbox.style("fonts/LinLibertine_R.otf").resolve().parent.as_uri(),
         profile=sandbox.style("color/FOGRA39-bindery.icc").resolve().as_uri())
     with weasyprint_log(book) as warnings:
