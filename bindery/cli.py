@@ -66,7 +66,7 @@ class Sheet(click.ParamType):
 
 @click.group(cls=_Group, epilog="""\b
 Examples:
-  bindery build                     build book/ into dist/, all four outputs
+  bindery build                     build book/ into dist/, all five outputs
   bindery watch                     rebuild after every edit
   bindery check                     EPUBCheck, Ace and structure checks of dist/
   bindery new my-book --title "T" --author "A"
