@@ -85,7 +85,7 @@ BUILD_OPTIONS = [
     click.option("--out", "out_dir", default="dist", type=click.Path(path_type=Path),
                  help="Folder for the outputs (default: dist)."),
     click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-                 help="Build only this output; repeat for several (default: all four)."),
+                 help="Build only this output; repeat for several (default: all five)."),
     click.option("--strict", is_flag=True, help="Treat warnings as errors."),
     click.option("--sheet", type=Sheet(), help="Booklet paper: A4, A3, A5, letter, "
                  "tabloid... (default: the smallest that holds two pages)."),
