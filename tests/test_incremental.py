@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from bindery.pdf import layout as layout_module
 from bindery import builder as pipeline
-from bindery.builder import BuildRequest
+from bindery.builder import FORMATS, BuildRequest
 from bindery.check.reader import Epub
 from bindery.cli import main
 from bindery.errors import BookError
@@ -23,14 +23,14 @@ from bindery.errors import BookError
 from conftest import build_book
 from helpers import EPOCH, ROOT, TINY, copy_book, output_contents, source_date_epoch
 
-ALL = ("booklet", "epub", "pdf", "press")
+ALL = ("booklet", "cover", "epub", "pdf", "press")
 
 
 @pytest.fixture
 def book(tmp_path):
     """A private copy of the tiny book, built once into its own output folder."""
     book = copy_book(TINY, tmp_path / "book")
-    build_book(book, tmp_path / "out")
+    build_book(book, tmp_path / "out", formats=FORMATS)
     return book
 
 
