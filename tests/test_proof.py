@@ -43,7 +43,7 @@ def _bad_chapters() -> dict[str, str]:
                "stand in it.\n")
     one.append("Code that cannot break: `" + "x" * 90 + "` in the text.\n")
     one.append("-".join(["well", "known", "self", "made", "long", "term", "low", "cost",
-                         "high", "speed", "hand", "set", "cold", "type"] * 6) + "\n")
+                         "high", "speed", "hand", "set", "cold", "type"] * 40) + "\n")
     for words in (40, 75, 110):
         one.append(_prose(rng, words) + "\n")
         one.append("<figure>\n<figcaption>A caption above its picture.</figcaption>\n"
@@ -87,6 +87,7 @@ def bad_book(tmp_path_factory):
 
 
 KINDS = ["widow", "orphan", "heading at the foot", "caption at the foot", "hyphen run",
+         "hyphen at the foot",
          "loose line", "overflow", "short last page", "split figure", "split table"]
 
 

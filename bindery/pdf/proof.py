@@ -2,7 +2,8 @@
 
 It reads WeasyPrint's laid-out boxes (the same layout every PDF is written from) and finds:
 widows and orphans (a paragraph's last or first line alone on a page), a heading or a
-caption alone at the foot of a page, runs of three or more hyphenated lines, loose lines
+caption alone at the foot of a page, a page that ends on a hyphen (CSS cannot forbid it),
+runs of three or more hyphenated lines, loose lines
 (word spaces stretched far past their width), lines that overflow the text block, a
 chapter's last page holding a line or two, and a figure or table split across pages though
 it would fit on one. Each finding names the page and the first words of the line, and says
@@ -41,6 +42,8 @@ _ADVICE = {
                   "reword the line, or mark a break in the long word with &shy;",
     "overflow": "the line runs past the text block: a long address or code line; shorten "
                 "it, or break it",
+    "hyphen at the foot": "the page ends on half a word, the rest over the page: reword the "
+                          "line, or let the page run a line short",
     "short last page": "the chapter's last page holds a line or two: cut a few lines from "
                        "the chapter, or add some",
     "split figure": "the figure is split across pages though it would fit on one",
@@ -110,6 +113,11 @@ def proof(layout: Layout) -> list[Finding]:
                     tags[box.element] = box.element_tag
         if blocks and number < len(layout.document.pages):
             feet.append((number, *blocks[-1]))
+            last_lines = [line for line in blocks[-1][0].children
+                          if isinstance(line, boxes.LineBox)]
+            text = _text(last_lines[-1]).rstrip() if last_lines else ""
+            if blocks[-1][0].element_tag != "pre" and text.endswith(_HYPHENS):
+                findings.append(Finding(number, "hyphen at the foot", _first_words(text)))
     findings += _foot_findings(feet, heights)
     findings += _split_paragraphs(parts, tags)
     findings += _short_last_pages(sections, parts)
