@@ -19,7 +19,7 @@ from .labels import KEYS as LABEL_KEYS, labels_for
 from .names import file_as, is_language_tag, is_slug, isbn_ok, slugify
 from .text import check_xml_characters, read_text
 from .tomlkeys import KeyLines, toml_error
-from .units import parse_length, parse_sheet, parse_trim
+from .units import PAPERS, parse_length, parse_sheet, parse_trim
 
 CONFIG_NAME = "book.toml"
 
@@ -35,12 +35,6 @@ _KNOWN_KEYS = {
     "notes": {"placement"},
     "cover": {"image", "paper", "caliper"},
 }
-
-#: The thickness of one leaf (two pages) of common book papers, in mm: the spine of a
-#: perfect-bound book is the number of leaves times this.
-PAPERS = {"80gsm-uncoated": 0.100, "90gsm-uncoated": 0.112, "100gsm-uncoated": 0.125,
-          "80gsm-coated": 0.072, "115gsm-coated": 0.090, "60lb-cream": 0.113,
-          "50lb-white": 0.094}
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,9 @@ def parse_sheet(name: Any) -> tuple[str, float, float] | None:
         return None
     return name, max(custom.width_mm, custom.height_mm), min(custom.width_mm,
                                                              custom.height_mm)
+
+#: The thickness of one leaf (two pages) of common book papers, in mm: the spine of a
+#: perfect-bound book is the number of leaves times this.
+PAPERS = {"80gsm-uncoated": 0.100, "90gsm-uncoated": 0.112, "100gsm-uncoated": 0.125,
+          "80gsm-coated": 0.072, "115gsm-coated": 0.090, "60lb-cream": 0.113,
+          "50lb-white": 0.094}
