@@ -114,6 +114,8 @@ class EpubSettings:
     page_list: bool = True       # carry the print edition's page numbers (needs its layout)
     toc_depth: int = 2           # 1: chapters only in the table of contents; 2: and sections
     notes: str = "chapter"       # the e-book's notes: "chapter" (at each chapter's end), "book"
+    date: str = ""               # publication date (dc:date); "": the build's day
+    certified_by: str = ""       # who evaluated its accessibility, if someone did
 
 
 @dataclass(frozen=True)

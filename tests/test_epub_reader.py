@@ -190,6 +190,23 @@ def test_accessibility_metadata(default_book, tiny_book):
         assert source and epub.meta("pageBreakSource") == source
 
 
+def test_the_date_and_who_certified_are_what_book_toml_says(default_book, tmp_path):
+    epub = Epub.open(default_book["epub"])
+    assert epub.metadata("dc:date") == ["2023-11-14"]          # the build's day (the epoch)
+    assert epub.meta("a11y:certifiedBy") == []                 # nobody was named
+    assert "No person or body has certified" in epub.meta("schema:accessibilitySummary")[0]
+    book = copy_book(default_book.book, tmp_path / "book")
+    config = book / "book.toml"
+    text = config.read_text("utf-8").replace('slug = "isis-run"',
+                                             'slug = "isis-run"\ndate = 2016-11-08')
+    config.write_text(text + '\n[epub]\ncertified_by = "An Accessibility Lab"\n', "utf-8")
+    epub = Epub.open(build_book(book, tmp_path / "out", formats=("epub",))["epub"])
+    assert epub.metadata("dc:date") == ["2016-11-08"]
+    assert epub.meta("a11y:certifiedBy") == ["An Accessibility Lab"]
+    css = epub.zip.read("EPUB/styles/book.css").decode()
+    assert "nav[hidden] { display: none; }" in css
+
+
 def test_page_source_names_this_print_edition(default_book, tiny_book):
     sources = {Epub.open(b["epub"]).metadata("dc:source")[0] for b in (default_book,
                                                                         tiny_book)}
@@ -205,9 +222,14 @@ def test_stylesheet_leaves_fonts_colours_and_sizes_to_the_reader(default_book):
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
     for rule in rules:
         assert rule.type == "qualified-rule", rule     # no @font-face, no @import, no @page
+        selector = tinycss2.serialize(rule.prelude).strip()
         for declaration in tinycss2.parse_declaration_list(rule.content, skip_comments=True,
                                                            skip_whitespace=True):
             if declaration.type != "declaration":
+                continue
+            if selector == "nav[hidden]" and declaration.lower_name == "display":
+                # hidden navigation stays hidden where the attribute is ignored
+                assert tinycss2.serialize(declaration.value).strip() == "none"
                 continue
             assert declaration.lower_name not in ("font-family", "color", "background",
                                                   "background-color", "position", "float",

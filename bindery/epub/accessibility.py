@@ -38,10 +38,14 @@ def accessibility(book: Book, has_images: bool, page_list: bool,
         summary += (f" Page numbers follow the {book.print.trim.name} print edition "
                     f"({book.print_identifier}).")
     summary += " It has no flashing, motion or sound hazards."
+    if not book.epub.certified_by:
+        summary += " No person or body has certified its accessibility."
     return ([("schema:accessMode", mode) for mode in modes]
             + [("schema:accessModeSufficient", mode) for mode in sufficient]
             + [("schema:accessibilityFeature", feature) for feature in features]
             + [("schema:accessibilityHazard", "none"),
                ("schema:accessibilitySummary", summary),
-               ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"),
-               ("a11y:certifiedBy", "Bindery")])
+               ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA")]
+            # A certifier is a person or body the publisher names, never the tool itself.
+            + ([("a11y:certifiedBy", book.epub.certified_by)] if book.epub.certified_by
+               else []))

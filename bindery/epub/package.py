@@ -197,6 +197,8 @@ def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime)
             package.add_metadata("DC", key, getattr(book, key))
     for subject in book.subjects:
         package.add_metadata("DC", "subject", subject)
+    # The publication date stores show and sort by: book.toml's, else the build's day.
+    package.add_metadata("DC", "date", book.epub.date or modified.date().isoformat())
     if page_list:
         # The page list comes from the print edition built from the same source.
         package.add_metadata("DC", "source", book.print_identifier, {"id": "print-edition"})
