@@ -341,3 +341,30 @@ def test_page_list_follows_the_trim_size(tmp_path):
         "dc:source")
     _assert_page_list_matches_pdf(a6)
     _assert_page_list_matches_pdf(a5)
+
+
+@pytest.mark.parametrize("width, height", [(600, 900), (900, 600), (1280, 800)])
+def test_the_cover_page_fits_the_screen_without_scrolling(default_book, tmp_path, width,
+                                                         height):
+    """Chromium (installed by tests/tools/install, as Ace runs it) opens the EPUB's cover
+    page at a phone's, a tablet's and a laptop's size: nothing overflows."""
+    import shutil
+    import subprocess
+    import zipfile
+
+    with zipfile.ZipFile(default_book["epub"]) as epub:
+        epub.extractall(tmp_path)
+    page = tmp_path / "EPUB" / "text" / "cover.xhtml"
+    probe = page.with_name("probe.xhtml")
+    probe.write_text(page.read_text("utf-8").replace("</body>", (
+        "<script>window.onload = function () { var s = document.scrollingElement; "
+        "document.body.setAttribute('data-size', [s.scrollWidth, innerWidth, "
+        "s.scrollHeight, innerHeight].join(' ')); };</script></body>")), "utf-8")
+    result = subprocess.run(
+        [shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+         f"--window-size={width},{height}", "--virtual-time-budget=3000", "--dump-dom",
+         probe.as_uri()], capture_output=True, text=True, timeout=60)
+    size = re.search(r'data-size="(\d+) (\d+) (\d+) (\d+)"', result.stdout)
+    assert size, result.stderr[-500:]
+    scroll_width, view_width, scroll_height, view_height = map(int, size.groups())
+    assert scroll_width <= view_width and scroll_height <= view_height, size.groups()
