@@ -82,13 +82,12 @@ def _clean_html(state: StateCore) -> None:
                 token.content = ""                  # closes nothing that is open: dropped
                 continue
             cleaned = _clean(token.content, env, token)
-            if lone and token.level == 0 and lone[2].lower() in _BLOCKS - _VOID and cleaned.endswith(
-                    (f"</{lone[2].lower()}>", "/>")):
+            name = lone[2].lower() if lone else ""
+            if (lone and token.level == 0 and name in _BLOCKS - _VOID
+                    and cleaned.endswith((f"</{name}>", "/>"))):
                 # A start tag alone at the top of the chapter, Markdown to follow: the
                 # element stays open around it, to its end tag or the chapter's end.
-                name = lone[2].lower()
-                cleaned = (cleaned[:-2] + ">" if cleaned.endswith("/>")
-                           else cleaned.removesuffix(f"</{name}>"))
+                cleaned = _start_tag(cleaned, name)
                 open_blocks.append((name, token.level))
             token.content = cleaned + "\n"
         elif token.type == "inline" and token.children and any(
@@ -167,9 +166,8 @@ def _clean_inline(token: Token, env: dict) -> None:
         cleaned = _clean(child.content, env, token)
         if not cleaned:
             continue
-        if name not in _VOID:                          # the element's start tag alone
-            cleaned = (cleaned[:-2] + ">" if cleaned.endswith("/>")
-                       else cleaned.removesuffix(f"</{name}>"))
+        if name not in _VOID:
+            cleaned = _start_tag(cleaned, name)
             open_tags.append(name)
         children.append(_html(cleaned))
     for name in reversed(open_tags):
@@ -179,6 +177,12 @@ def _clean_inline(token: Token, env: dict) -> None:
             f"raw HTML: <{open_tags[0]}> is not closed in its paragraph; closed at its end",
             chapter.source, line))
     token.children = children
+
+
+def _start_tag(xhtml: str, name: str) -> str:
+    """An element written whole (``<div class="x"></div>``, or empty ``<div/>``) as its
+    start tag alone, for content that follows outside it to close."""
+    return xhtml[:-2] + ">" if xhtml.endswith("/>") else xhtml.removesuffix(f"</{name}>")
 
 
 def _html(content: str) -> Token:
