@@ -7,6 +7,7 @@ the build with an error naming it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -124,8 +125,7 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
         starts = page_starts([page_box(page) for page in document.pages], elements)
         blanks = padding(len(document.pages), book.print.binding)
         if blanks:
-            _insert_blanks(document, starts, blanks)
-            starts = page_starts([page_box(page) for page in document.pages], elements)
+            starts = _insert_blanks(document, starts, blanks)
     said = {warning.message for warning in css_warnings}
     warnings = css_warnings + coverage_warnings(book, sandbox) + [
         w for w in warnings if _AT.sub("", w.message, count=1) not in said]
@@ -138,10 +138,11 @@ def padding(count: int, binding: str) -> int:
     return {"saddle": -count % 4, "perfect": count % 2}.get(binding, 0)
 
 
-def _insert_blanks(document, starts, blanks: int) -> None:
+def _insert_blanks(document, starts: list[PageStart], blanks: int) -> list[PageStart]:
     """Blank pages go where a book puts them: before the colophon, which stays the last
     page (it has no folio and symmetric margins, so moving it changes nothing on it); never
-    inside a chapter."""
+    inside a chapter. Returns the page map with the pages from the colophon on renumbered
+    (a blank page begins no block)."""
     from weasyprint.document import Page
 
     colophon = next((start.number - 1 for start in starts
@@ -149,6 +150,8 @@ def _insert_blanks(document, starts, blanks: int) -> None:
     blank = page_box(document.pages[colophon]).copy_with_children([])
     for _ in range(blanks):
         document.pages.insert(colophon, Page(blank))
+    return [dataclasses.replace(start, number=start.number + blanks)
+            if start.number > colophon else start for start in starts]
 
 
 def _refused(error, sandbox: Sandbox, path: Path | None) -> BookError:
