@@ -128,3 +128,5 @@ def test_strict_fails_on_a_finding_and_each_build_says_how_many(bad_book, tmp_pa
                                       "--format", "pdf"])
     assert built.exit_code == 0
     assert f"typography: {len(findings)} findings (" in built.output
+    headings = sum(finding.kind == "heading at the foot" for finding in findings)
+    assert f"{headings} heading{'s' if headings > 1 else ''} at the foot" in built.output

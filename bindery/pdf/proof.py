@@ -72,10 +72,16 @@ def summary(findings: list[Finding]) -> str:
     counts: dict[str, int] = defaultdict(int)
     for finding in findings:
         counts[finding.kind] += 1
-    kinds = ", ".join(f"{count} {kind}{'s' if count > 1 else ''}"
+    kinds = ", ".join(f"{count} {_plural(kind) if count > 1 else kind}"
                       for kind, count in counts.items())
     return (f"typography: {len(findings)} finding{'s' if len(findings) > 1 else ''} "
             f"({kinds}); `bindery check --typography` lists them")
+
+
+def _plural(kind: str) -> str:
+    """"hyphen at the foot" -> "hyphens at the foot", "loose line" -> "loose lines"."""
+    head, at, rest = kind.partition(" at the ")
+    return f"{head}s{at}{rest}"
 
 
 def proof(layout: Layout) -> list[Finding]:
