@@ -51,6 +51,14 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": 
                          "\u2011": "-", "\u00a0": " ", "\u202f": " ", "\u2009": " "})
 
 
+def append_lines(path: Path, text: str, gap: str = "\n") -> int:
+    """Add ``text`` (after ``gap``) at the end of a book's file; the line number its first
+    line lands on, for the message that must name it."""
+    before = path.read_text("utf-8")
+    path.write_text(before + gap + text + "\n", "utf-8")
+    return before.count("\n") + gap.count("\n") + 1
+
+
 def normalise(text: str) -> str:
     """Text compared for fidelity: quotes, dashes, spaces and line-end hyphenation undone."""
     text = unicodedata.normalize("NFC", text)

@@ -17,7 +17,7 @@ from bindery.convert.sections import heading_slug
 from bindery.namespaces import NS
 
 from conftest import build_book
-from helpers import TINY, copy_book, normalise
+from helpers import TINY, append_lines, copy_book, normalise
 
 DEUX = """
 L’eau, H~2~O, et le carré x^2^ ; un mot ~~barré~~.
@@ -144,8 +144,7 @@ def test_links_to_headings_resolve_across_chapters(constructs_book, epubcheck):
 def test_a_link_to_no_heading_is_an_error_naming_the_line(tmp_path):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "deux.md"
-    chapter.write_text(chapter.read_text("utf-8") + "\nVoir [ailleurs](un.md#nulle-part).\n")
-    line = chapter.read_text("utf-8").split("\n").index("Voir [ailleurs](un.md#nulle-part).") + 1
+    line = append_lines(chapter, "Voir [ailleurs](un.md#nulle-part).")
     result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
                                        "--format", "epub"])
     assert result.exit_code == 1
@@ -221,9 +220,7 @@ def test_page_references_show_the_title_in_the_epub_and_the_page_in_print(constr
 def test_a_class_no_stylesheet_styles_is_a_warning_at_its_line(tmp_path):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "un.md"
-    text = "Un [mot]{.inconnue} et [un autre]{.smallcaps}."
-    chapter.write_text(chapter.read_text("utf-8") + f"\n{text}\n", "utf-8")
-    line = chapter.read_text("utf-8").split("\n").index(text) + 1
+    line = append_lines(chapter, "Un [mot]{.inconnue} et [un autre]{.smallcaps}.")
     result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
                                        "--format", "epub"])
     assert result.exit_code == 0
@@ -281,8 +278,7 @@ def test_named_blocks_carry_their_semantics(constructs_book):
 def test_an_unknown_named_block_is_a_warning_at_its_line(tmp_path):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "un.md"
-    chapter.write_text(chapter.read_text("utf-8") + "\n::: inconnu\nTexte.\n:::\n", "utf-8")
-    line = chapter.read_text("utf-8").split("\n").index("::: inconnu") + 1
+    line = append_lines(chapter, "::: inconnu\nTexte.\n:::")
     result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
                                        "--format", "epub"])
     assert result.exit_code == 0

@@ -12,7 +12,7 @@ from bindery.cli import main
 from bindery.namespaces import NS
 
 from conftest import build_book
-from helpers import TINY, copy_book, normalise
+from helpers import TINY, append_lines, copy_book, normalise
 
 X = f"{{{NS['x']}}}"
 
@@ -140,8 +140,7 @@ def test_strict_refuses_what_it_would_remove(tmp_path):
 def test_raw_html_is_held_to_the_markdown_rules(tmp_path, html, message):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "deux.md"
-    chapter.write_text(chapter.read_text("utf-8") + f"\n\nAvant {html} après.\n", "utf-8")
-    line = chapter.read_text("utf-8").split("\n").index(f"Avant {html} après.") + 1
+    line = append_lines(chapter, f"Avant {html} après.", gap="\n\n")
     result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
                                        "--format", "epub"])
     assert result.exit_code == 1, result.output

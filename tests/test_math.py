@@ -14,7 +14,7 @@ from bindery.cli import main
 from bindery.namespaces import NS
 
 from conftest import build_book
-from helpers import TINY, copy_book, normalise
+from helpers import TINY, append_lines, copy_book, normalise
 
 FORMULAS = r"""
 
@@ -86,8 +86,7 @@ def test_formulas_are_vector_drawings_tagged_formula_in_print(math_book):
 def test_a_formula_that_does_not_read_is_an_error_at_its_line(tmp_path, formula, reason):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "deux.md"
-    chapter.write_text(chapter.read_text("utf-8") + f"\n\nDonc {formula} ici.\n", "utf-8")
-    line = chapter.read_text("utf-8").split("\n").index(f"Donc {formula} ici.") + 1
+    line = append_lines(chapter, f"Donc {formula} ici.", gap="\n\n")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", str(book), "--out", str(out),
                                        "--format", "epub"])

@@ -15,7 +15,7 @@ from bindery.cli import main
 from bindery.namespaces import NS
 
 from conftest import build_book
-from helpers import TINY, copy_book, normalise
+from helpers import TINY, append_lines, copy_book, normalise
 
 NOTES_UN = """
 Le premier chapitre a sa note[^vent] et une note en ligne^[Écrite sur place.].
@@ -168,8 +168,7 @@ def test_an_unknown_placement_is_an_error_naming_the_line(tmp_path):
 def test_a_reference_to_no_note_is_an_error_naming_the_line(tmp_path):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "un.md"
-    chapter.write_text(chapter.read_text("utf-8") + "\nUne référence perdue[^nulle].\n")
-    line = chapter.read_text("utf-8").split("\n").index("Une référence perdue[^nulle].") + 1
+    line = append_lines(chapter, "Une référence perdue[^nulle].")
     result = CliRunner().invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
                                        "--format", "epub"])
     assert result.exit_code == 1
@@ -179,8 +178,7 @@ def test_a_reference_to_no_note_is_an_error_naming_the_line(tmp_path):
 def test_a_note_never_referred_to_is_a_warning_and_strict_refuses_it(tmp_path):
     book = copy_book(TINY, tmp_path / "book")
     chapter = book / "chapitres" / "un.md"
-    chapter.write_text(chapter.read_text("utf-8") + "\n[^seule]: Personne ne m’appelle.\n")
-    line = chapter.read_text("utf-8").split("\n").index("[^seule]: Personne ne m’appelle.") + 1
+    line = append_lines(chapter, "[^seule]: Personne ne m’appelle.")
     runner = CliRunner()
     result = runner.invoke(main, ["build", str(book), "--out", str(tmp_path / "out"),
                                   "--format", "epub"])
