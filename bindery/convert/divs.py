@@ -6,6 +6,7 @@ both outputs. A ``:::`` block of another name is a warning: it would print as te
 from __future__ import annotations
 
 import re
+from html import escape
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -22,7 +23,7 @@ class Div:
     tag: str
     epub_type: str | None
     role: str | None
-    label: str | None = None       # a label Bindery prints before it (from [labels])
+    label: str | None = None       # a label Bindery writes first in it (from [labels])
 
 
 DIVS = {
@@ -55,10 +56,12 @@ def _render(name: str):
             attributes += f' epub:type="{div.epub_type}"'
         if div.role:
             attributes += f' role="{div.role}"'
-        if div.label:
-            label = env["book"].labels[div.label]
-            attributes += f' aria-label="{label}" data-label="{label}"'
-        return f"<{div.tag}{attributes}>\n"
+        if not div.label:
+            return f"<{div.tag}{attributes}>\n"
+        # The label is text, not CSS generated content: Kindle and some readers drop
+        # ::before, and the block's meaning ("Warning") would go with it.
+        label = escape(env["book"].labels[div.label], quote=True)
+        return f'<{div.tag}{attributes} aria-label="{label}">\n<p class="label">{label}</p>\n'
     return render
 
 
