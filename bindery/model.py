@@ -118,6 +118,12 @@ class EpubSettings:
     certified_by: str = ""       # who evaluated its accessibility, if someone did
 
 
+#: Languages written right to left by default, and the scripts that are (ISO 15924).
+_RIGHT_TO_LEFT_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "syr",
+                            "ug", "ur", "yi"}
+_RIGHT_TO_LEFT_SCRIPTS = {"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg", "mand"}
+
+
 @dataclass(frozen=True)
 class Book:
     root: Path                   # the book folder
@@ -149,6 +155,16 @@ class Book:
         if len(names) <= 2:
             return conjunction.join(names)
         return ", ".join(names[:-1]) + conjunction + names[-1]
+
+    @property
+    def direction(self) -> str:
+        """"rtl" for a language written right to left (its spine, pages and text), else
+        "ltr"."""
+        subtags = self.language.lower().split("-")
+        script = next((tag for tag in subtags[1:] if len(tag) == 4), None)
+        if script is not None:
+            return "rtl" if script in _RIGHT_TO_LEFT_SCRIPTS else "ltr"
+        return "rtl" if subtags[0] in _RIGHT_TO_LEFT_LANGUAGES else "ltr"
 
     @property
     def print_identifier(self) -> str:

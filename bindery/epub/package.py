@@ -224,7 +224,8 @@ def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime)
     for image in book.images:
         package.add_item(epub.EpubItem(uid=_item_id(image.href), file_name=image.href,
                                        media_type=image.media_type,
-                                       content=read_file(image.source, "image")))
+                                       content=opaque(read_file(image.source, "image"),
+                                                      image.media_type)))
     spine = []
     for document, content in documents:
         # ebooklib: a plain EpubItem is written as we made it (EpubHtml would rebuild it).

@@ -9,6 +9,8 @@ import warnings
 
 from lxml import etree
 
+from ..namespaces import SVG
+
 #: Image types an EPUB 3 reading system must support (core media types), by file suffix.
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
                ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
@@ -20,9 +22,8 @@ MAX_PIXELS = 50_000_000
 _PILLOW_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF",
                    ".webp": "WEBP"}
 
-_SVG = "http://www.w3.org/2000/svg"
 _XLINK = "http://www.w3.org/1999/xlink"
-_SAFE_NAMESPACES = {_SVG, _XLINK, "http://www.w3.org/XML/1998/namespace",
+_SAFE_NAMESPACES = {SVG, _XLINK, "http://www.w3.org/XML/1998/namespace",
                     "http://purl.org/dc/elements/1.1/", "http://creativecommons.org/ns#",
                     "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
                     "http://www.inkscape.org/namespaces/inkscape",
@@ -93,7 +94,7 @@ def svg_problem(data: bytes) -> str | None:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
         return f"is not a well-formed SVG: {error}"
-    if etree.QName(root).localname != "svg" or etree.QName(root).namespace != _SVG:
+    if etree.QName(root).localname != "svg" or etree.QName(root).namespace != SVG:
         return "is not an SVG document (its root is not <svg>)"
     for element in root.iter():
         if not isinstance(element.tag, str):
