@@ -23,7 +23,9 @@ from bindery.errors import BookError
 from conftest import build_book
 from helpers import EPOCH, ROOT, TINY, copy_book, output_contents, source_date_epoch
 
-ALL = ("booklet", "cover", "epub", "pdf", "press")
+ALL = ("booklet", "cover", "epub", "kepub", "pdf", "press")
+#: What an edit of the e-book's own sources remakes: the EPUB, and the kepub made from it.
+EBOOKS = ["epub", "kepub"]
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def test_an_epub_stylesheet_edit_rebuilds_the_epub_only_without_a_layout(book):
     css = (ROOT / "styles" / "epub.css").read_text("utf-8") + "\nem { font-style: italic; }\n"
     (book / "styles" / "epub.css").write_text(css, "utf-8")
     report = rebuild(book)
-    assert report.rebuilt == ["epub"] and not report.laid_out
+    assert report.rebuilt == EBOOKS and not report.laid_out
     epub = Epub.open(book.parent / "out" / "petit-traite.epub")
     assert "em { font-style: italic; }" in epub.zip.read("EPUB/styles/book.css").decode()
     assert epub.nav("page-list")                     # the page map came from the manifest
@@ -89,7 +91,7 @@ def test_an_epub_template_edit_rebuilds_the_epub_only(book):
     template = (ROOT / "templates" / "epub" / "chapter.xhtml").read_text("utf-8")
     (book / "templates" / "epub" / "chapter.xhtml").write_text(
         template.replace("{% block content %}", "{% block content %}<!-- local -->"), "utf-8")
-    assert rebuild(book).rebuilt == ["epub"]
+    assert rebuild(book).rebuilt == EBOOKS
     epub = Epub.open(book.parent / "out" / "petit-traite.epub")
     assert b"<!-- local -->" in epub.zip.read("EPUB/text/un.xhtml")
 
@@ -278,8 +280,8 @@ def test_an_epub_without_page_list_needs_no_layout(book, epubcheck):
     config.write_text(config.read_text("utf-8") + "\n[epub]\npage_list = false\n", "utf-8")
     out = book.parent / "out"
     shutil.rmtree(out)                                      # as if never built
-    report = rebuild(book, formats=("epub",))
-    assert report.rebuilt == ["epub"] and not report.laid_out
+    report = rebuild(book, formats=("epub", "kepub"))
+    assert report.rebuilt == EBOOKS and not report.laid_out
     epub = Epub.open(out / "petit-traite.epub")
     assert epub.nav("page-list") == [] and epub.meta("pageBreakSource") == []
     assert "printPageNumbers" not in epub.meta("schema:accessibilityFeature")
@@ -289,3 +291,13 @@ def test_an_epub_without_page_list_needs_no_layout(book, epubcheck):
     report = rebuild(book, formats=("epub",))
     assert report.rebuilt == ["epub"] and report.laid_out   # no layout to reuse: one now
     assert Epub.open(out / "petit-traite.epub").nav("page-list")
+
+
+def test_a_deleted_kepub_is_made_again_from_the_epub_on_disk_without_a_layout(book):
+    out = book.parent / "out"
+    kepub = out / "petit-traite.kepub.epub"
+    before = kepub.read_bytes()
+    kepub.unlink()
+    report = rebuild(book)
+    assert report.rebuilt == ["kepub"] and not report.laid_out
+    assert kepub.read_bytes() == before

@@ -4,7 +4,7 @@ how. A new output is a function here and one row in ``OUTPUTS``, not a branch in
 ``inputs`` names the groups of source fingerprints an output depends on (``fingerprint``):
 ``common`` is what the print layout reads, so every output depends on it. ``layout`` says the
 output is made from this build's print layout; ``page_map`` that it needs only the layout's
-page map, which the last build's manifest can give; ``reads`` names an output it is made
+page map, which the last build's manifest can give (the EPUB, and what is made from it); ``reads`` names an output it is made
 from (the booklet imposes the reading PDF); ``own_process`` that a second process makes it
 while this one makes the others.
 """
@@ -29,6 +29,7 @@ class OutputKind:
     page_map: bool = False
     reads: str | None = None
     own_process: bool = False
+    optional: bool = False            # made only when asked for with --format
 
     def file_name(self, slug: str) -> str:
         return f"{slug}{self.suffix}"
@@ -40,6 +41,22 @@ def _epub(job: "Job", made: dict) -> "Made":
     page_list = job.starts if job.book.epub.page_list else ()
     return make_epub(job.book, job.pages, job.sandbox, job.date, page_list, job.cover,
                      job.cover_image.result())
+
+
+def _kepub(job: "Job", made: dict) -> "Made":
+    from ..epub.kepub import make_kepub
+    from ..model import Made
+
+    epub = made["epub"].data if "epub" in made else job.previous("epub")
+    return Made(make_kepub(epub, job.date))
+
+
+def _azw3(job: "Job", made: dict) -> "Made":
+    from ..epub.kindle import make_azw3
+    from ..model import Made
+
+    epub = made["epub"].data if "epub" in made else job.previous("epub")
+    return Made(make_azw3(epub, job.book.slug))
 
 
 def _reading(job: "Job", made: dict) -> "Made":
@@ -73,10 +90,15 @@ def _cover(job: "Job", made: dict) -> "Made":
 #: Every output, in the order they are listed, made and written.
 OUTPUTS = {kind.format: kind for kind in (
     OutputKind("epub", ".epub", ("common", "epub"), _epub, page_map=True),
+    OutputKind("kepub", ".kepub.epub", ("common", "epub"), _kepub, page_map=True,
+               reads="epub"),
     OutputKind("pdf", ".pdf", ("common",), _reading, layout=True),
     OutputKind("press", "-press.pdf", ("common",), _press, layout=True, own_process=True),
     OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
     OutputKind("cover", "-cover.pdf", ("common",), _cover, layout=True),
+    OutputKind("azw3", ".azw3", ("common", "epub"), _azw3, page_map=True, reads="epub",
+               optional=True),
 )}
 
-FORMATS = tuple(OUTPUTS)
+#: What a build makes unless told otherwise: every output but the optional ones.
+FORMATS = tuple(fmt for fmt, kind in OUTPUTS.items() if not kind.optional)

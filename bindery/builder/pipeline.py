@@ -125,7 +125,7 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     book = clock.stage("convert", lambda: convert(book, styled_classes(sandbox)))
     report.warnings.extend(book.warnings)
     cover = cover_image = None
-    if "epub" in plan.stale:
+    if "epub" in plan.stale or any(OUTPUTS[fmt].reads == "epub" for fmt in plan.stale):
         from ..epub.cover import cover_for, cover_image as draw
         cover = cover_for(book)
         # Drawing the cover takes a moment: a thread does it (Pillow lets go of the

@@ -45,7 +45,7 @@ def _needs_layout(plan: Plan, folder: OutputFolder) -> bool:
     """Whether the stale outputs need the book laid out again.
 
     The PDFs always do. The EPUB needs only the page map (none when book.toml turns its
-    page list off) and the booklet only the reading PDF: when the sources the layout depends
+    page list off), the booklet only the reading PDF and the kepub only the EPUB: when the sources the layout depends
     on are unchanged, the last build's serve.
     """
     stale, inputs, manifest = plan.stale, plan.inputs, plan.manifest
@@ -56,5 +56,7 @@ def _needs_layout(plan: Plan, folder: OutputFolder) -> bool:
         return False                   # an EPUB without a page list needs no layout
     if inputs is None or manifest is None or not manifest.layout_reusable(inputs):
         return True
-    return any(OUTPUTS[fmt].reads is not None and not plan.fresh(OUTPUTS[fmt].reads, folder)
-               for fmt in stale)
+    # An output made from another (the booklet from the reading PDF, the kepub from the
+    # EPUB): when that one is made in this build too, its own needs were weighed above.
+    return any(OUTPUTS[fmt].reads is not None and OUTPUTS[fmt].reads not in stale
+               and not plan.fresh(OUTPUTS[fmt].reads, folder) for fmt in stale)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import BookError
 from ..model import BookletSettings
-from .outputs import FORMATS
+from .outputs import FORMATS, OUTPUTS
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class BuildRequest:
         object.__setattr__(self, "book_dir", Path(self.book_dir))
         object.__setattr__(self, "out_dir", Path(self.out_dir))
         object.__setattr__(self, "formats",
-                           tuple(fmt for fmt in FORMATS if fmt in self.formats) or FORMATS)
+                           tuple(fmt for fmt in OUTPUTS if fmt in self.formats) or FORMATS)
 
 
 def build_date() -> datetime:

@@ -181,6 +181,8 @@ def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime)
     package.set_identifier(book.identifier)
     package.set_title(book.title)
     package.set_language(book.language)
+    if book.direction == "rtl":
+        package.set_direction("rtl")      # the spine's page-progression-direction
     # ebooklib: its generator meta names ebooklib; name the tool that made the book.
     package.metadata[OPF]["generator"] = [("", {"name": "generator",
                                                  "content": f"Bindery {__version__}"})]
@@ -261,6 +263,27 @@ def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime)
     return _repack(buffer.getvalue(), book, modified)
 
 
+def opaque(data: bytes, media_type: str) -> bytes:
+    """A PNG with transparent pixels, laid on white; any other image as it is.
+
+    Kindle does not support transparency (KDP's image guidelines), and a reader's dark mode
+    shows a diagram's black lines on a transparent ground as black on black."""
+    from PIL import Image
+
+    if media_type != "image/png":
+        return data
+    with Image.open(io.BytesIO(data)) as image:
+        if image.mode == "P" and "transparency" in image.info:
+            image = image.convert("RGBA")
+        if image.mode not in ("RGBA", "LA") or image.getchannel("A").getextrema()[0] == 255:
+            return data
+        ground = Image.new("RGBA", image.size, "white")
+        ground.alpha_composite(image.convert("RGBA"))
+        out = io.BytesIO()
+        ground.convert("RGB" if image.mode == "RGBA" else "L").save(out, "PNG", optimize=True)
+        return out.getvalue()
+
+
 def _ncx(entries: list[NavEntry] | tuple[NavEntry, ...], prefix: str = "ncx") -> list:
     """The NCX mirrors the navigation document's table of contents, nesting included."""
     from ebooklib import epub
@@ -284,11 +307,24 @@ def _item_id(href: str) -> str:
 
 def _repack(data: bytes, book: Book, modified: datetime) -> bytes:
     """The same files in a reproducible zip, the package document mended."""
-    date_time = max(modified.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        files = {info.filename: source.read(info) for info in source.infolist()}
+    files = unzip(data)
     opf_name = next(name for name in files if name.endswith(".opf"))
     files[opf_name] = _mend_package(files[opf_name], book)
+    return zip_epub(files, modified)
+
+
+def unzip(data: bytes) -> dict[str, bytes]:
+    """An EPUB's files by name, in the zip's order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        return {info.filename: source.read(info) for info in source.infolist()}
+
+
+def zip_epub(files: dict[str, bytes], modified: datetime) -> bytes:
+    """An EPUB's files as a reproducible zip: ``mimetype`` first and stored, then the
+    container and the package document, then the rest by name, every entry dated
+    ``modified``."""
+    date_time = max(modified.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    opf_name = next(name for name in files if name.endswith(".opf"))
     first = ["mimetype", "META-INF/container.xml", opf_name]
     order = first + sorted(name for name in files if name not in first)
     out = io.BytesIO()
