@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from .errors import BookError, display_path
-from .builder.outputs import FORMATS
+from .builder.outputs import OUTPUTS
 from .source.units import parse_length, parse_sheet
 
 
@@ -84,8 +84,9 @@ BUILD_OPTIONS = [
     click.argument("book_dir", default="book", type=click.Path(path_type=Path)),
     click.option("--out", "out_dir", default="dist", type=click.Path(path_type=Path),
                  help="Folder for the outputs (default: dist)."),
-    click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-                 help="Build only this output; repeat for several (default: all five)."),
+    click.option("--format", "formats", multiple=True, type=click.Choice(list(OUTPUTS)),
+                 help="Build only this output; repeat for several (default: all but azw3, "
+                 "which needs calibre)."),
     click.option("--strict", is_flag=True, help="Treat warnings as errors."),
     click.option("--sheet", type=Sheet(), help="Booklet paper: A4, A3, A5, letter, "
                  "tabloid... (default: the smallest that holds two pages)."),
@@ -226,9 +227,11 @@ def clean(book_dir: Path, out_dir: Path) -> None:
 @click.option("--typography", is_flag=True, help="Lay the book out (FILES: its folder, "
               "default book) and list what a book designer would mark, page by page.")
 @click.option("--strict", is_flag=True, help="With --typography: exit 1 on any finding.")
-def check(files: tuple[Path, ...], typography: bool, strict: bool) -> None:
+@click.option("--stores", is_flag=True, help="Check EPUBs (and kepubs) against the rules of "
+              "Apple Books, Kobo, Kindle and Google Play Books that EPUBCheck does not cover.")
+def check(files: tuple[Path, ...], typography: bool, strict: bool, stores: bool) -> None:
     """Check EPUBs (EPUBCheck, DAISY Ace when installed, structure) and PDFs (structure),
-    or with --typography a book's layout: widows and orphans, headings and captions alone
+    or with --stores EPUBs against the stores' rules, or with --typography a book's layout: widows and orphans, headings and captions alone
     at the foot of a page, runs of hyphens, loose and overflowing lines, short last pages,
     split figures and tables.
 
@@ -238,9 +241,13 @@ def check(files: tuple[Path, ...], typography: bool, strict: bool) -> None:
     Examples:
       bindery check dist/isis-run.epub dist/isis-run.pdf
       bindery check --typography book
+      bindery check --stores dist/*.epub
     """
     if typography:
         _proofread(files[0] if files else Path("book"), strict)
+        return
+    if stores:
+        _preflight(list(files) or sorted(Path("dist").glob("*.epub")))
         return
     from .check import check_files, outputs_in
 
@@ -267,6 +274,23 @@ def _proofread(book_dir: Path, strict: bool) -> None:
         click.echo(str(finding))
     click.echo(summary(findings))
     if strict and findings:
+        sys.exit(1)
+
+
+def _preflight(paths: list[Path]) -> None:
+    from .check.stores import STORES, check_stores
+
+    if not paths:
+        raise click.UsageError("nothing to check: give EPUB files, or build into dist/ first")
+    failed = False
+    for path in paths:
+        findings = check_stores(path)
+        for finding in findings:
+            click.echo(f"{display_path(path)}: {finding}")
+        if not findings:
+            click.echo(f"{display_path(path)}: ok for {', '.join(STORES)}")
+        failed = failed or bool(findings)
+    if failed:
         sys.exit(1)
 
 
