@@ -14,7 +14,7 @@ from bindery.builder import BuildRequest
 from bindery.check.epubcheck import run_epubcheck
 from bindery.builder import FORMATS
 
-from helpers import BOOK, EPOCH, ROOT, TINY, source_date_epoch
+from helpers import BOOK, EPOCH, GUIDE, ROOT, TINY, source_date_epoch
 
 # DAISY Ace, as tests/tools/install puts it in the project (bindery check looks for it in
 # BINDERY_ACE or on the PATH; the tests know where their own tools are).
@@ -55,6 +55,12 @@ def default_book(tmp_path_factory) -> Built:
 def tiny_book(tmp_path_factory) -> Built:
     """The second fixture book (French, A6, three chapters, an image)."""
     return build_book(TINY, tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session")
+def guide_book(tmp_path_factory) -> Built:
+    """The field guide (tests/books/guide): every construct in each of its chapters."""
+    return build_book(GUIDE, tmp_path_factory.mktemp("guide") / "out")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 BOOKS = ROOT / "tests" / "books"
 TINY = BOOKS / "tiny"
+GUIDE = BOOKS / "guide"
 ORIGINAL = ROOT / "tests" / "data" / "isis-run.original.txt"
 EPOCH = "1700000000"  # 2023-11-14T22:13:20Z
 

@@ -15,10 +15,8 @@ from bindery.check.ace import run_ace
 from bindery.check.reader import Epub
 from bindery.namespaces import NS
 
-from conftest import build_book
-from helpers import BOOKS, normalise
+from helpers import normalise
 
-GUIDE = BOOKS / "guide"
 CHAPTERS = ("text/notes.xhtml", "text/figures.xhtml")
 #: The faces in styles/fonts (PostScript names); formulas are paths, not text.
 BINDERY_FONTS = {"Linux-Libertine", "Linux-Libertine-Italic", "Linux-Libertine-Bold",
@@ -63,9 +61,9 @@ CONSTRUCTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def guide(tmp_path_factory):
-    return build_book(GUIDE, tmp_path_factory.mktemp("guide") / "out")
+@pytest.fixture
+def guide(guide_book):
+    return guide_book
 
 
 @pytest.mark.parametrize("document", CHAPTERS)
