@@ -18,7 +18,7 @@ from PIL import Image
 from bindery.check.reader import Epub
 from bindery.check.stores import STORES, check_stores, uncovered_text
 from bindery.cli import main
-from bindery.epub.package import opaque
+from bindery.epub.images import MAX_PIXELS, for_readers
 from bindery.namespaces import NS
 
 from conftest import build_book
@@ -113,11 +113,24 @@ def _swap_first_two_toc_entries(path) -> None:
             target.writestr(name, data, compress_type=compress)
 
 
+def _replace_image(path, name: str, data: bytes) -> None:
+    """Put another picture in an EPUB, as another tool might have left it."""
+    with zipfile.ZipFile(path) as source:
+        files = {info.filename: source.read(info) for info in source.infolist()}
+    files[name] = data
+    with zipfile.ZipFile(path, "w") as target:
+        for entry, content in files.items():
+            compress = zipfile.ZIP_STORED if entry == "mimetype" else zipfile.ZIP_DEFLATED
+            target.writestr(entry, content, compress_type=compress)
+
+
 def test_an_oversized_image_and_a_misordered_toc_are_one_line_each(tmp_path):
-    book = copy_book(TINY, tmp_path / "book")
-    # 2,400 x 2,000 pixels: 4.8 million, more than Apple Books takes.
-    Image.new("RGB", (2400, 2000), (200, 120, 40)).save(book / "images" / "diagramme.png")
-    built = build_book(book, tmp_path / "out", formats=("epub",))
+    built = build_book(copy_book(TINY, tmp_path / "book"), tmp_path / "out",
+                       formats=("epub",))
+    # Bindery scales its pictures to Apple's limit; another tool's EPUB may not:
+    # 2,400 x 2,000 pixels is 4.8 million.
+    _replace_image(built["epub"], "EPUB/images/diagramme.png",
+                   _encoded(Image.new("RGB", (2400, 2000), (200, 120, 40)), "PNG"))
     _swap_first_two_toc_entries(built["epub"])
     result = CliRunner().invoke(main, ["check", "--stores", str(built["epub"])])
     assert result.exit_code == 1
@@ -157,17 +170,32 @@ def test_the_store_rules_find_covers_types_titles_and_directions(tmp_path, defau
         ("Google Play Books", "page progression")}
 
 
+def _encoded(picture, kind: str) -> bytes:
+    data = io.BytesIO()
+    picture.save(data, kind)
+    return data.getvalue()
+
+
 def test_a_transparent_png_is_laid_on_white_for_the_ebook():
     picture = Image.new("RGBA", (4, 4), (0, 0, 0, 0))
     picture.putpixel((1, 1), (0, 0, 0, 255))
-    data = io.BytesIO()
-    picture.save(data, "PNG")
-    with Image.open(io.BytesIO(opaque(data.getvalue(), "image/png"))) as flat:
+    with Image.open(io.BytesIO(for_readers(_encoded(picture, "PNG"), "image/png"))) as flat:
         assert flat.mode == "RGB"
         assert flat.getpixel((0, 0)) == (255, 255, 255) and flat.getpixel((1, 1)) == (0, 0, 0)
-    solid = io.BytesIO()
-    Image.new("RGB", (4, 4), "red").save(solid, "PNG")
-    assert opaque(solid.getvalue(), "image/png") == solid.getvalue()
+    solid = _encoded(Image.new("RGB", (4, 4), "red"), "PNG")
+    assert for_readers(solid, "image/png") == solid
+
+
+@pytest.mark.parametrize("kind,media_type", [("PNG", "image/png"), ("JPEG", "image/jpeg")])
+def test_a_picture_over_4_megapixels_is_scaled_down_for_the_ebook(kind, media_type):
+    data = _encoded(Image.new("RGB", (3000, 2000), (10, 120, 200)), kind)
+    smaller = for_readers(data, media_type)
+    with Image.open(io.BytesIO(smaller)) as picture:
+        width, height = picture.size
+        assert picture.format == kind
+    assert width * height <= MAX_PIXELS and abs(width / height - 1.5) < 0.01
+    assert width * height > 0.99 * MAX_PIXELS
+    assert for_readers(data, media_type) == smaller          # the same bytes each time
 
 
 def test_a_right_to_left_book_progresses_right_to_left(tmp_path):

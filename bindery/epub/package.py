@@ -32,6 +32,7 @@ from ..paths import read_file
 from ..render import EPUB_STYLESHEET, Document, NavEntry, Pages, render_nav
 from ..sandbox import Sandbox
 from .accessibility import accessibility
+from .images import for_readers
 from .markers import place_markers
 
 #: A document holding a formula declares MathML's namespace (its manifest item then says so).
@@ -226,8 +227,8 @@ def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime)
     for image in book.images:
         package.add_item(epub.EpubItem(uid=_item_id(image.href), file_name=image.href,
                                        media_type=image.media_type,
-                                       content=opaque(read_file(image.source, "image"),
-                                                      image.media_type)))
+                                       content=for_readers(read_file(image.source, "image"),
+                                                           image.media_type)))
     spine = []
     for document, content in documents:
         # ebooklib: a plain EpubItem is written as we made it (EpubHtml would rebuild it).
@@ -261,27 +262,6 @@ def _assemble(book: Book, pages: Pages, contents: _Contents, modified: datetime)
     writer.process()
     writer.write()
     return _repack(buffer.getvalue(), book, modified)
-
-
-def opaque(data: bytes, media_type: str) -> bytes:
-    """A PNG with transparent pixels, laid on white; any other image as it is.
-
-    Kindle does not support transparency (KDP's image guidelines), and a reader's dark mode
-    shows a diagram's black lines on a transparent ground as black on black."""
-    from PIL import Image
-
-    if media_type != "image/png":
-        return data
-    with Image.open(io.BytesIO(data)) as image:
-        if image.mode == "P" and "transparency" in image.info:
-            image = image.convert("RGBA")
-        if image.mode not in ("RGBA", "LA") or image.getchannel("A").getextrema()[0] == 255:
-            return data
-        ground = Image.new("RGBA", image.size, "white")
-        ground.alpha_composite(image.convert("RGBA"))
-        out = io.BytesIO()
-        ground.convert("RGB" if image.mode == "RGBA" else "L").save(out, "PNG", optimize=True)
-        return out.getvalue()
 
 
 def _ncx(entries: list[NavEntry] | tuple[NavEntry, ...], prefix: str = "ncx") -> list:
