@@ -116,6 +116,7 @@ class EpubSettings:
     notes: str = "chapter"       # the e-book's notes: "chapter" (at each chapter's end), "book"
     date: str = ""               # publication date (dc:date); "": the build's day
     certified_by: str = ""       # who evaluated its accessibility, if someone did
+    site_url: str = ""           # where the site (the e-book's home page) is published
 
 
 #: Languages written right to left by default, and the scripts that are (ISO 15924).
@@ -198,8 +199,20 @@ class PageStart:
 
 
 @dataclass(frozen=True)
-class Made:
-    """One output made in memory, not yet written: its bytes and what it had to say."""
+class Folder:
+    """An output that is a folder (the site): its files, by path inside it, in name order."""
 
-    data: bytes
+    files: tuple[tuple[str, bytes], ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(data) for _, data in self.files)
+
+
+@dataclass(frozen=True)
+class Made:
+    """One output made in memory, not yet written: its bytes (or its folder's files) and
+    what it had to say."""
+
+    data: bytes | Folder
     warnings: tuple[BookWarning, ...] = ()

@@ -148,6 +148,12 @@ def render_cover(book: Book, sandbox: Sandbox, **context) -> str:
     return _render(environment(sandbox), "print/cover.html", book=plain(book), **context)
 
 
+def render_site(template: str, sandbox: Sandbox, book: Book, **context) -> str:
+    """A page of the site (``site/index.html``, ``site/page.html``), for ``site/``."""
+    return _render(environment(sandbox), template, book=plain(book),
+                   **{name: plain(value) for name, value in context.items()})
+
+
 def styled_classes(sandbox: Sandbox) -> frozenset[str]:
     """The class names the stylesheets of this book's outputs style (its own or Bindery's)."""
     return frozenset().union(*(class_names(read_text(sandbox.style(name), "stylesheet"))

@@ -36,9 +36,11 @@ def source_date_epoch(value: str | None):
 
 
 def output_contents(out: Path) -> dict[str, bytes]:
-    """Every file of an output folder but the lock: the outputs and the manifest."""
-    return {path.name: path.read_bytes() for path in out.iterdir()
-            if path.name != ".bindery.lock"}
+    """Every file of an output folder but the lock: the outputs (a folder output's files by
+    their path in it) and the manifest."""
+    return {path.relative_to(out).as_posix(): path.read_bytes()
+            for path in sorted(out.rglob("*"))
+            if path.is_file() and path.name != ".bindery.lock"}
 
 
 def copy_book(source: Path, target: Path) -> Path:

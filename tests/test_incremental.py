@@ -23,9 +23,10 @@ from bindery.errors import BookError
 from conftest import build_book
 from helpers import EPOCH, ROOT, TINY, copy_book, output_contents, source_date_epoch
 
-ALL = ("booklet", "cover", "epub", "kepub", "pdf", "press")
-#: What an edit of the e-book's own sources remakes: the EPUB, and the kepub made from it.
-EBOOKS = ["epub", "kepub"]
+ALL = ("booklet", "cover", "epub", "kepub", "pdf", "press", "site")
+#: What an edit of the e-book's own sources remakes: the EPUB, and the kepub and site made
+#: from it.
+EBOOKS = ["epub", "kepub", "site"]
 
 
 @pytest.fixture
@@ -124,12 +125,12 @@ def test_book_toml_edits(book):
     assert sorted(rebuild(book).rebuilt) == sorted(ALL)
     config.write_text(config.read_text("utf-8") + '\n[booklet]\nflip = "long-edge"\n')
     report = rebuild(book)
-    assert report.rebuilt == ["booklet"] and not report.laid_out
+    assert report.rebuilt == ["booklet", "site"] and not report.laid_out
 
 
 def test_booklet_options_on_the_command_line_rebuild_the_booklet_only(book):
     report = rebuild(book, booklet=pipeline.BookletOverrides(creep_mm=0.3))
-    assert report.rebuilt == ["booklet"] and not report.laid_out
+    assert report.rebuilt == ["booklet", "site"] and not report.laid_out
 
 
 def test_a_deleted_output_is_made_again_and_a_changed_one_is_left_alone(book):
@@ -281,7 +282,7 @@ def test_an_epub_without_page_list_needs_no_layout(book, epubcheck):
     out = book.parent / "out"
     shutil.rmtree(out)                                      # as if never built
     report = rebuild(book, formats=("epub", "kepub"))
-    assert report.rebuilt == EBOOKS and not report.laid_out
+    assert report.rebuilt == ["epub", "kepub"] and not report.laid_out
     epub = Epub.open(out / "petit-traite.epub")
     assert epub.nav("page-list") == [] and epub.meta("pageBreakSource") == []
     assert "printPageNumbers" not in epub.meta("schema:accessibilityFeature")

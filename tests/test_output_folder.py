@@ -763,3 +763,79 @@ def test_out_that_is_a_file(below, tmp_path):
     assert "Traceback" not in output and "internal error" not in output, output
     assert status in (0, 1), output
     assert path.read_bytes() == b"not a folder"
+
+
+# -- an output that is a folder: the site ----------------------------------------------------
+
+SITE = f"{SLUG}-site"
+
+
+def _site_files(out: Path) -> dict[str, bytes]:
+    return {path.relative_to(out / SITE).as_posix(): path.read_bytes()
+            for path in sorted((out / SITE).rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def with_site(tmp_path_factory) -> Path:
+    """The tiny book's EPUB and site, built once into a folder the tests copy."""
+    out = tmp_path_factory.mktemp("site") / "out"
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    try:
+        ok(*build(TINY, out, "epub", "site"))
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+    return out
+
+
+@pytest.fixture
+def site_out(tmp_path, with_site) -> Path:
+    return Path(shutil.copytree(with_site, tmp_path / "out", symlinks=True))
+
+
+def test_a_rebuilt_site_replaces_the_folder_bindery_made(site_out, tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    edit(book / "chapitres" / "un.md", "petit livre", "grand livre")
+    before = _site_files(site_out)
+    ok(*build(book, site_out, "epub", "site"))
+    after = _site_files(site_out)
+    assert after != before and b"grand livre" in after["read/un.html"]
+    assert not [path for path in site_out.iterdir() if path.name.endswith(".tmp")]
+
+
+def test_a_site_file_changed_since_the_build_keeps_the_folder(site_out, tmp_path):
+    page = site_out / SITE / "index.html"
+    page.write_bytes(page.read_bytes() + b"<!-- the user's analytics -->")
+    before = _site_files(site_out)
+    book = copy_book(TINY, tmp_path / "book")
+    edit(book / "chapitres" / "un.md", "petit livre", "grand livre")
+    _in_the_way(*build(book, site_out, "epub", "site"), SITE)
+    assert _site_files(site_out) == before
+    output = ok(*cli("clean", TINY, "--out", site_out))
+    assert _site_files(site_out) == before
+    assert any("kept" in line and SITE in line for line in output.split("\n")), output
+
+
+def test_a_folder_bindery_did_not_make_is_not_replaced(tmp_path):
+    out = tmp_path / "out"
+    (out / SITE).mkdir(parents=True)
+    (out / SITE / "index.html").write_bytes(b"<p>the user's own page</p>")
+    _in_the_way(*build(TINY, out, "epub", "site"), SITE)
+    assert (out / SITE / "index.html").read_bytes() == b"<p>the user's own page</p>"
+
+
+def test_a_link_inside_the_site_folder_makes_it_not_ours(site_out, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"not Bindery's")
+    os.symlink(outside, site_out / SITE / "link.txt")
+    output = ok(*cli("clean", TINY, "--out", site_out))
+    assert (site_out / SITE / "link.txt").is_symlink() and outside.read_bytes() == b"not Bindery's"
+    assert any("kept" in line and SITE in line for line in output.split("\n")), output
+
+
+def test_clean_removes_the_site_folder(site_out):
+    ok(*cli("clean", TINY, "--out", site_out))
+    assert not site_out.exists()

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import BookError
+from ..model import Folder
+from .folders import digest, folder_checksum, remove_folder, write_folder
 from ..paths import MiB
 from .fingerprint import Identity
 from .manifest import LEGACY_NAME, Manifest, manifest_name
@@ -136,6 +138,13 @@ class OutputFolder:
             os.close(handle)
 
     def checksum(self, name: str) -> str | None:
+        """The SHA-256 of a regular file of the folder, or of a folder output's listing;
+        None for anything else."""
+        try:
+            if stat.S_ISDIR(os.lstat(self.path / name).st_mode):
+                return folder_checksum(self.path / name)
+        except OSError:
+            return None
         data = self.read(name)
         return hashlib.sha256(data).hexdigest() if data is not None else None
 
@@ -172,18 +181,16 @@ class OutputFolder:
         record = manifest.outputs.get(fmt)
         return record is not None and self.checksum(record["file"]) == record["sha256"]
 
-    def _ours(self, name: str, manifest: Manifest | None, data: bytes) -> bool:
+    def _ours(self, name: str, manifest: Manifest | None, data: bytes | Folder) -> bool:
         """Whether ``name`` may be replaced: nothing is there, or the very file Bindery made
         for this book (the manifest's checksum), or a file with the bytes to be written. A
         file changed since Bindery made it is someone's work: it is not replaced."""
-        try:
-            status = os.lstat(self.path / name)
-        except FileNotFoundError:
+        if not os.path.lexists(self.path / name):
             return True
-        if not stat.S_ISREG(status.st_mode):
-            return False
         found = self.checksum(name)
-        if found == hashlib.sha256(data).hexdigest():
+        if found is None:
+            return False
+        if found == digest(data):
             return True
         records = manifest.outputs.values() if manifest is not None else ()
         return any(record["file"] == name and record["sha256"] == found
@@ -191,9 +198,9 @@ class OutputFolder:
 
     # -- writing: all or nothing ----------------------------------------------------------
 
-    def commit(self, identity: Identity, files: dict[str, bytes], manifest: Manifest,
+    def commit(self, identity: Identity, files: dict[str, bytes | Folder], manifest: Manifest,
                previous: Manifest | None) -> None:
-        """Write ``files`` (name -> bytes) and the manifest, all or none.
+        """Write ``files`` (name -> bytes, or a folder's files) and the manifest, all or none.
 
         Every file is written to a temporary name and flushed to disk first; then a journal
         lists the renames, and they are made. A build stopped during the renames is
@@ -219,7 +226,7 @@ class OutputFolder:
             self._sync_folder()
         except OSError as error:
             for temporary in written.values():
-                (self.path / temporary).unlink(missing_ok=True)
+                _remove(self.path / temporary)
             raise BookError(f"cannot write: {error.strerror} (the previous outputs are "
                             f"unchanged)", self.path) from None
         self._finish(journal, written)
@@ -227,9 +234,13 @@ class OutputFolder:
         if previous is not None and not previous.identity.identifier and legacy.is_file():
             legacy.unlink()          # a Bindery 0.1 manifest, replaced by this book's own
 
-    def _write_temporary(self, name: str, data: bytes) -> str:
+    def _write_temporary(self, name: str, data: bytes | Folder) -> str:
         temporary = f".{name}.{os.getpid()}.tmp"
-        self._write_file(temporary, data, exclusive=True)
+        if isinstance(data, Folder):
+            _remove(self.path / temporary)
+            write_folder(self.path / temporary, data)
+        else:
+            self._write_file(temporary, data, exclusive=True)
         return temporary
 
     def _write_file(self, name: str, data: bytes, exclusive: bool = False) -> None:
@@ -265,7 +276,14 @@ class OutputFolder:
     def _finish(self, journal: str, renames: dict[str, str]) -> None:
         try:
             for name, temporary in renames.items():
-                if (self.path / temporary).exists():
+                if (self.path / temporary).is_dir() and os.path.lexists(self.path / name):
+                    # A folder output: the old folder (checked ours) moves aside first,
+                    # and goes once the new one is in place.
+                    old = self.path / f".{name}.old.{os.getpid()}.tmp"
+                    os.rename(self.path / name, old)
+                    os.rename(self.path / temporary, self.path / name)
+                    remove_folder(old)
+                elif (self.path / temporary).exists():
                     os.replace(self.path / temporary, self.path / name)
             self._sync_folder()
             (self.path / journal).unlink(missing_ok=True)
@@ -285,7 +303,7 @@ class OutputFolder:
                 journal.unlink(missing_ok=True)     # not ours to obey
         for path in self.path.glob(".*.tmp"):
             if _TEMPORARY.match(path.name) and not path.is_symlink():
-                path.unlink(missing_ok=True)
+                _remove(path)
 
     # -- clean --------------------------------------------------------------------------
 
@@ -305,7 +323,7 @@ class OutputFolder:
                     if not os.path.lexists(path):
                         continue
                     if self.checksum(record["file"]) == record["sha256"]:
-                        path.unlink()
+                        _remove(path)
                         removed.append(path)
                     else:
                         kept.append((path, "changed since Bindery made it"))
@@ -323,6 +341,14 @@ class OutputFolder:
             self.path.rmdir()
             removed.append(self.path)
         return Removed(removed, kept)
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, or a folder Bindery wrote (never through a link)."""
+    if path.is_dir() and not path.is_symlink():
+        remove_folder(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _journal(data: bytes | None) -> dict[str, str] | None:

@@ -6,7 +6,8 @@ how. A new output is a function here and one row in ``OUTPUTS``, not a branch in
 output is made from this build's print layout; ``page_map`` that it needs only the layout's
 page map, which the last build's manifest can give (the EPUB, and what is made from it); ``reads`` names an output it is made
 from (the booklet imposes the reading PDF); ``own_process`` that a second process makes it
-while this one makes the others.
+while this one makes the others; ``gathers`` that it is made last, from every other output
+made or still fresh on disk (the site offers them all).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class OutputKind:
     reads: str | None = None
     own_process: bool = False
     optional: bool = False            # made only when asked for with --format
+    gathers: bool = False             # made last, from every other output there is
 
     def file_name(self, slug: str) -> str:
         return f"{slug}{self.suffix}"
@@ -57,6 +59,20 @@ def _azw3(job: "Job", made: dict) -> "Made":
 
     epub = made["epub"].data if "epub" in made else job.previous("epub")
     return Made(make_azw3(epub, job.book.slug))
+
+
+def _site(job: "Job", made: dict) -> "Made":
+    from ..model import Made
+    from ..site import OFFERED, Offered, make_site
+    from .request import w3c_date
+
+    epub = made["epub"].data if "epub" in made else job.previous("epub")
+    offered = []
+    for fmt in OFFERED:
+        data = made[fmt].data if fmt in made else job.still_there(fmt)
+        if data is not None:
+            offered.append(Offered(fmt, OUTPUTS[fmt].file_name(job.book.slug), data))
+    return Made(make_site(job.book, job.sandbox, epub, offered, w3c_date(job.date)))
 
 
 def _reading(job: "Job", made: dict) -> "Made":
@@ -96,6 +112,8 @@ OUTPUTS = {kind.format: kind for kind in (
     OutputKind("press", "-press.pdf", ("common",), _press, layout=True, own_process=True),
     OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
     OutputKind("cover", "-cover.pdf", ("common",), _cover, layout=True),
+    OutputKind("site", "-site", ("common", "epub", "booklet"), _site, page_map=True,
+               reads="epub", gathers=True),
     OutputKind("azw3", ".azw3", ("common", "epub"), _azw3, page_map=True, reads="epub",
                optional=True),
 )}

@@ -15,13 +15,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import BookError
 from ..model import Book, Cover, Made, PageStart
 from ..sandbox import Sandbox
 from ..source import check_book_folder
-from .fingerprint import Identity, sha256, source_name
+from .fingerprint import Identity, source_name
+from .folders import digest, folder_size, size
 from .manifest import Manifest
 from .outdir import OutputFolder
 from .outputs import OUTPUTS
@@ -48,6 +49,14 @@ class Job:
     starts: tuple[PageStart, ...]      # the page map
     folder: OutputFolder
     manifest: Manifest | None
+    fresh: Callable[[str], bool] = lambda fmt: False    # the plan's: made from today's sources
+
+    def still_there(self, fmt: str) -> bytes | None:
+        """An output of the last build, when it is on disk as that build made it, from
+        today's sources."""
+        if self.manifest is None or not self.fresh(fmt):
+            return None
+        return self.folder.read(self.manifest.outputs[fmt]["file"])
 
     def previous(self, fmt: str) -> bytes:
         """An output of the last build, as it is on disk (the plan found it fresh)."""
@@ -148,7 +157,7 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     else:
         starts = ()
     return Job(book, pages, sandbox, date, cover, cover_image, layout, starts, folder,
-               plan.manifest)
+               plan.manifest, lambda fmt: plan.fresh(fmt, folder))
 
 
 def lay_out_only(book_dir: Path) -> list:
@@ -183,11 +192,15 @@ def _make(job: Job, plan: Plan, parallel: bool,
     elsewhere = {fmt: in_process(_timed(_maker(fmt, job, {})), parallel) for fmt in order
                  if OUTPUTS[fmt].own_process}
     for fmt in order:
-        if fmt not in elsewhere:
+        if fmt not in elsewhere and not OUTPUTS[fmt].gathers:
             made[fmt] = clock.timed(fmt, _maker(fmt, job, outputs))
             outputs[fmt] = made[fmt][0]
     for fmt, work in elsewhere.items():
         made[fmt] = clock.stage(fmt, work.result)     # its own time, where it was made
+        outputs[fmt] = made[fmt][0]
+    for fmt in order:
+        if OUTPUTS[fmt].gathers:
+            made[fmt] = clock.timed(fmt, _maker(fmt, job, outputs))
     return made
 
 
@@ -228,13 +241,17 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
             files[path.name] = result.data
             reason = ", ".join(source_name(key, request.book_dir) for key in changed[fmt][:3])
             alongside = OUTPUTS[fmt].own_process and request.parallel
-            report.outputs.append(Output(fmt, path, len(result.data), seconds, True, reason,
+            report.outputs.append(Output(fmt, path, size(result.data), seconds, True, reason,
                                          alongside))
-            manifest.outputs[fmt] = {"file": path.name, "sha256": sha256(result.data),
+            manifest.outputs[fmt] = {"file": path.name, "sha256": digest(result.data),
                                      "inputs": inputs.of(fmt) if inputs is not None else {}}
         else:
-            report.outputs.append(Output(fmt, path, path.stat().st_size, 0.0, False))
+            report.outputs.append(Output(fmt, path, size_on_disk(path), 0.0, False))
     job.folder.commit(book, files, manifest, previous)
+
+
+def size_on_disk(path: Path) -> int:
+    return folder_size(path) if path.is_dir() else path.stat().st_size
 
 
 def refuse_warnings(strict: bool, warnings: list) -> None:

@@ -56,6 +56,13 @@ def _render(name: str):
             attributes += f' epub:type="{div.epub_type}"'
         if div.role:
             attributes += f' role="{div.role}"'
+        if name == "aside":
+            # Each aside is a complementary landmark: from the second in a chapter on, each
+            # gets a name ("Aside 2"), for landmarks must be told apart.
+            env["asides"] = count = env.get("asides", 0) + 1
+            if count > 1:
+                label = escape(env["book"].labels["aside"], quote=True)
+                attributes += f' aria-label="{label} {count}"'
         if not div.label:
             return f"<{div.tag}{attributes}>\n"
         # The label is text, not CSS generated content: Kindle and some readers drop

@@ -28,13 +28,14 @@ _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 _KNOWN_KEYS = {
     "": {"title", "subtitle", "author", "authors", "language", "identifier", "slug",
          "description", "rights", "publisher", "subjects", "credits", "chapters", "cover",
-         "labels", "print", "press", "booklet", "epub", "notes", "date"},
+         "labels", "print", "press", "booklet", "epub", "notes", "date", "site"},
     "authors": {"name", "file_as", "role"},
     "print": {"trim", "bleed", "toc", "binding", "chapter_start"},
     "press": {"marks", "slug"},
     "booklet": {"sheet", "flip", "sheets_per_signature", "creep"},
     "epub": {"page_list", "toc_depth", "certified_by"},
     "notes": {"placement"},
+    "site": {"url"},
     "cover": {"image", "paper", "caliper"},
 }
 
@@ -309,8 +310,12 @@ class _Reader(PrintTables):
             raise self.error(f"`date` must be the publication date, such as 2016-11-08, got "
                              f"`{date}`", "date")
         certifier = self.string(data, "certified_by", "epub")
+        url = self.string(self.table("site"), "url", "site")
+        if url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+            raise self.error(f"[site] `url` must be the site's address, such as "
+                             f"https://example.org/isis-run/, got `{url}`", "url", "site")
         return EpubSettings(page_list=page_list, toc_depth=depth, notes=placement,
-                            date=date, certified_by=certifier)
+                            date=date, certified_by=certifier, site_url=url)
 
     def table(self, name: str) -> dict:
         data = self.data.get(name, {})

@@ -1,0 +1,94 @@
+"""Outputs that are folders (the site): a folder's checksum, on disk or in memory, its
+files written under a temporary name, and its removal. Like the rest of the output folder,
+nothing here follows a symbolic link: a folder holding a link, a device or anything but
+folders and regular files is not Bindery's, so it has no checksum and is never replaced or
+removed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from ..model import Folder
+
+_NO_FOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def digest(data: bytes | Folder) -> str:
+    """An output's checksum: its bytes' SHA-256, or for a folder the SHA-256 of its listing
+    (each file's path and SHA-256, in name order)."""
+    if isinstance(data, Folder):
+        return _listing((path, hashlib.sha256(content).hexdigest())
+                        for path, content in data.files)
+    return hashlib.sha256(data).hexdigest()
+
+
+def size(data: bytes | Folder) -> int:
+    return data.size if isinstance(data, Folder) else len(data)
+
+
+def _listing(entries) -> str:
+    digest = hashlib.sha256()
+    for path, file_digest in sorted(entries):
+        digest.update(f"{path}\0{file_digest}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def folder_checksum(path: Path) -> str | None:
+    """The checksum of a folder on disk, as ``digest`` gives it for the same files; None
+    when it is not a plain folder of folders and regular files."""
+    entries = []
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return None
+        for folder, folders, files in os.walk(path, followlinks=False):
+            for name in folders:
+                if not stat.S_ISDIR(os.lstat(os.path.join(folder, name)).st_mode):
+                    return None
+            for name in files:
+                full = os.path.join(folder, name)
+                handle = os.open(full, os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW)
+                try:
+                    if not stat.S_ISREG(os.fstat(handle).st_mode):
+                        return None
+                    digest = hashlib.sha256()
+                    with os.fdopen(os.dup(handle), "rb") as reader:
+                        for block in iter(lambda: reader.read(1 << 20), b""):
+                            digest.update(block)
+                finally:
+                    os.close(handle)
+                entries.append((Path(full).relative_to(path).as_posix(), digest.hexdigest()))
+    except OSError:
+        return None
+    return _listing(entries)
+
+
+def folder_size(path: Path) -> int:
+    return sum(os.lstat(os.path.join(folder, name)).st_size
+               for folder, _, files in os.walk(path, followlinks=False) for name in files)
+
+
+def write_folder(path: Path, folder: Folder) -> None:
+    """Write a folder's files under ``path`` (a new folder), each flushed to disk."""
+    os.mkdir(path, 0o755)
+    for name, data in folder.files:
+        target = path / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            raise ValueError(f"a folder output's file escapes it: {name}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_FOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
+def remove_folder(path: Path) -> None:
+    """Remove a folder Bindery made (its checksum was checked), never through a link."""
+    shutil.rmtree(path)
