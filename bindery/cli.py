@@ -167,6 +167,31 @@ def watch(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
 
 
 @main.command()
+@click.argument("book_dir", default="book", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", default="dist", type=click.Path(path_type=Path),
+              help="Folder for the outputs (default: dist).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="The port on 127.0.0.1 (0: any free one).")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every stage and its time.")
+def serve(book_dir: Path, out_dir: Path, port: int, quiet: bool, verbose: bool) -> None:
+    """Build the book, serve its site on http://127.0.0.1:PORT/, and rebuild after every
+    change to its sources; an open page reloads once the rebuild is in place. Ctrl-C stops.
+
+    \b
+    Example:
+      bindery serve book --port 8000
+    """
+    from .serve import serve_book
+
+    request = _request(book_dir, out_dir, (), False, None, None, None, None, parallel=False)
+    serve_book(book_dir, out_dir, port, lambda: _run(request, verbose, quiet),
+               say=lambda text: click.echo(text),
+               fail=lambda text: click.secho(text, err=True, fg="red"))
+    click.echo("stopped")
+
+
+@main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--title", required=True, help="The book's title.")
 @click.option("--author", required=True, help="The author's name.")
