@@ -9,6 +9,7 @@ import click
 
 from . import __version__
 from .errors import BookError, display_path
+from .terminal import run_build, run_catalogue
 from .builder.outputs import OUTPUTS
 from .source.units import parse_length, parse_sheet
 
@@ -119,22 +120,40 @@ def _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signatu
 @main.command()
 @build_options
 @click.option("--force", is_flag=True, help="Rebuild every output, changed or not.")
+@click.argument("more_books", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Books built at once, each in its own process (default: the cores).")
+@click.option("--shard", "shard_spec", metavar="I/N",
+              help="Build only the I-th of N shares of the books (for N machines).")
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
+              help="Write a JSON report: per book and output, status, seconds, warnings.")
 def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
           sheet: str | None, flip: str | None, sheets_per_signature: int | None,
-          creep_mm: float | None, quiet: bool, verbose: bool, force: bool) -> None:
+          creep_mm: float | None, quiet: bool, verbose: bool, force: bool,
+          more_books: tuple[Path, ...], jobs: int | None, shard_spec: str | None,
+          report_path: Path | None) -> None:
     """Build the book in BOOK_DIR (default: book) into --out (default: dist).
 
     Outputs whose sources have not changed since the last build are left as they are.
+    Given several books (or a folder of books), each is built into its own folder,
+    --out/<book folder's name>, several at once; unchanged books are skipped.
 
     \b
     Examples:
       bindery build
       bindery build book --out dist --format epub --format pdf
       bindery build --format booklet --sheet A4 --flip long-edge
+      bindery build books/ --out site --jobs 4 --report build.json --shard 1/2
     """
-    request = _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signature,
-                       creep_mm, force=force)
-    _run(request, verbose, quiet)
+    if not more_books and jobs is None and shard_spec is None and report_path is None:
+        request = _request(book_dir, out_dir, formats, strict, sheet, flip,
+                           sheets_per_signature, creep_mm, force=force)
+        run_build(request, verbose, quiet)
+        return
+    run_catalogue([book_dir, *more_books], out_dir,
+                  lambda book, folder: _request(book, folder, formats, strict, sheet, flip,
+                                                sheets_per_signature, creep_mm, force=force),
+                  jobs, shard_spec, report_path, quiet)
 
 
 @main.command()
@@ -158,7 +177,7 @@ def watch(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
     request = _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signature,
                        creep_mm, parallel=False)
     try:
-        run_watch(book_dir, out_dir, lambda: _run(request, verbose, quiet),
+        run_watch(book_dir, out_dir, lambda: run_build(request, verbose, quiet),
                   say=lambda text: click.echo(text),
                   fail=lambda text: click.secho(text, err=True, fg="red"))
     except KeyboardInterrupt:
@@ -185,7 +204,7 @@ def serve(book_dir: Path, out_dir: Path, port: int, quiet: bool, verbose: bool) 
     from .serve import serve_book
 
     request = _request(book_dir, out_dir, (), False, None, None, None, None, parallel=False)
-    serve_book(book_dir, out_dir, port, lambda: _run(request, verbose, quiet),
+    serve_book(book_dir, out_dir, port, lambda: run_build(request, verbose, quiet),
                say=lambda text: click.echo(text),
                fail=lambda text: click.secho(text, err=True, fg="red"))
     click.echo("stopped")
@@ -317,75 +336,6 @@ def _preflight(paths: list[Path]) -> None:
         failed = failed or bool(findings)
     if failed:
         sys.exit(1)
-
-
-# -- printing a build ---------------------------------------------------------------------
-
-class _Printer:
-    """Prints a build's progress: a status line per stage with --verbose, and, on a
-    terminal, the stage that is running."""
-
-    def __init__(self, verbose: bool, quiet: bool):
-        self.verbose = verbose and not quiet
-        self.quiet = quiet
-        self.live = sys.stderr.isatty() and not quiet
-
-    def starting(self, name: str) -> None:
-        if self.live:
-            click.echo(f"\r  {name} ...\033[K", nl=False, err=True)
-
-    def stage(self, name: str, seconds: float) -> None:
-        if self.live:
-            click.echo("\r\033[K", nl=False, err=True)
-        if self.verbose:
-            click.echo(f"  {name:10} {seconds:6.2f} s", err=True)
-
-    def waiting(self, message: str) -> None:
-        if not self.quiet:
-            click.secho(message, err=True, fg="yellow")
-
-
-#: Stages that read the book, before the layout and the outputs.
-_READING = ("load", "convert", "render", "import")
-
-
-def _run(request, verbose: bool, quiet: bool):
-    """Build, then print the warnings, a line per output and a summary."""
-    from .builder import build as run
-
-    report = run(request, _Printer(verbose, quiet))
-    for warning in report.warnings:
-        click.secho(f"warning: {warning}", err=True, fg="yellow")
-    if quiet:
-        return report
-    width = max(len(display_path(output.path)) for output in report.outputs)
-    for output in report.outputs:
-        path = display_path(output.path).ljust(width)
-        if not output.rebuilt:
-            click.echo(f"{output.format:8} {path} {'unchanged':>12}")
-            continue
-        why = f"  ({output.reason} changed)" if output.reason else ""
-        beside = " (alongside, in a second process)" if output.alongside else ""
-        click.echo(f"{output.format:8} {path} {output.size / 1024:8.1f} KiB "
-                   f"{output.seconds:6.2f} s{beside}{why}")
-    if not report.rebuilt:
-        click.echo(f"nothing to do: every output is up to date ({report.seconds:.2f} s)")
-        return report
-    stages = dict(report.stages)
-    reading = sum(stages.get(name, 0.0) for name in _READING)
-    layout = stages.get("layout", 0.0)
-    outputs = max(0.0, report.seconds - reading - layout)
-    pages = f", {report.pages} pages" if report.pages else ""
-    split = f"reading {reading:.2f} s"
-    if report.laid_out:
-        split += f", layout {layout:.2f} s"
-    split += f", outputs {outputs:.2f} s"
-    click.echo(f"built {len(report.rebuilt)} of {len(report.outputs)} outputs{pages} in "
-               f"{report.seconds:.2f} s ({split})")
-    if report.typography is not None:
-        from .pdf.proof import summary
-        click.echo(summary(report.typography))
-    return report
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def _unchanged(request: BuildRequest, plan: Plan, folder: OutputFolder) -> Build
     refuse_warnings(request.strict, report.warnings)
     for fmt in request.formats:
         path = folder.path / manifest.outputs[fmt]["file"]
-        report.outputs.append(Output(fmt, path, path.stat().st_size, 0.0, False))
+        report.outputs.append(Output(fmt, path, size_on_disk(path), 0.0, False))
     return report
 
 
