@@ -34,8 +34,11 @@ class Built:
 
 
 #: What the tests build unless they say otherwise: every output but the cover wrap, which
-#: its own tests build (test_press.py), so the suite does not lay out a cover per book.
-BOOK_FORMATS = tuple(fmt for fmt in FORMATS if fmt != "cover")
+#: its own tests build (test_press.py), so the suite does not lay out a cover per book, and
+#: the site, which the shared books below have (test_site.py).
+BOOK_FORMATS = tuple(fmt for fmt in FORMATS if fmt not in ("cover", "site"))
+#: The shared books: with their sites.
+SHARED_FORMATS = BOOK_FORMATS + ("site",)
 
 
 def build_book(book: Path, out: Path, formats=BOOK_FORMATS,
@@ -48,19 +51,19 @@ def build_book(book: Path, out: Path, formats=BOOK_FORMATS,
 @pytest.fixture(scope="session")
 def default_book(tmp_path_factory) -> Built:
     """The default book, every output, built with a fixed SOURCE_DATE_EPOCH."""
-    return build_book(BOOK, tmp_path_factory.mktemp("default"))
+    return build_book(BOOK, tmp_path_factory.mktemp("default"), formats=SHARED_FORMATS)
 
 
 @pytest.fixture(scope="session")
 def tiny_book(tmp_path_factory) -> Built:
     """The second fixture book (French, A6, three chapters, an image)."""
-    return build_book(TINY, tmp_path_factory.mktemp("tiny"))
+    return build_book(TINY, tmp_path_factory.mktemp("tiny"), formats=SHARED_FORMATS)
 
 
 @pytest.fixture(scope="session")
 def guide_book(tmp_path_factory) -> Built:
     """The field guide (tests/books/guide): every construct in each of its chapters."""
-    return build_book(GUIDE, tmp_path_factory.mktemp("guide") / "out")
+    return build_book(GUIDE, tmp_path_factory.mktemp("guide") / "out", formats=SHARED_FORMATS)
 
 
 @pytest.fixture(scope="session")

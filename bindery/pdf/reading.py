@@ -18,19 +18,23 @@ def reading_pdf(book: Book, layout: Layout) -> Made:
     formulas = {tex for chapter in book.chapters for tex in chapter.formulas}
 
     def finish(document, pdf):
-        for page in pages(pdf):
+        found = objects(pdf)                       # one walk of the objects, shared
+        page_list = pages(pdf)
+        for page in page_list:
             page["MediaBox"] = page["TrimBox"]      # the trim is the page
             page["BleedBox"] = page["TrimBox"]
-        _notes(pdf)
-        _pagination_artifacts(pdf)
-        _header_scopes(pdf)
-        _formulas(pdf, formulas)
+        elements = [obj for obj in found.values()
+                    if isinstance(obj, dict) and obj.get("Type") == "/StructElem"]
+        _notes(pdf, found, elements)
+        _pagination_artifacts(pdf, found, elements, page_list)
+        _header_scopes(pdf, found, elements)
+        _formulas(pdf, formulas, elements)
         compress_once(pdf)
 
     return write_pdf(book, layout, VARIANT, press=False, finisher=finish)
 
 
-def _notes(pdf) -> None:
+def _notes(pdf, found=None, elements=None) -> None:
     """Each footnote is a ``Note`` (with an ``ID``) right after its call, a ``Reference``.
 
     WeasyPrint puts the notes of a page in the structure tree where it lays them out, at
@@ -41,8 +45,10 @@ def _notes(pdf) -> None:
     """
     import pydyf
 
-    found = objects(pdf)
-    order = structure_order(pdf)
+    if elements is not None and not any(e.get("S") == "/Reference" for e in elements):
+        return                                     # no footnote call, no note to move
+    found = objects(pdf) if found is None else found
+    order = structure_order(pdf, found)
     calls = [element for element in order if element.get("S") == "/Reference"]
     notes = []
     for element in order:
@@ -64,25 +70,25 @@ def _notes(pdf) -> None:
             above["K"] = pydyf.Array(kid for kid in above["K"] if kid != area.reference)
 
 
-def _formulas(pdf, formulas: set[str]) -> None:
+def _formulas(pdf, formulas: set[str], elements=None) -> None:
     """A formula is tagged ``Formula`` (PDF/UA 7.7), its TeX as its alternative text.
     WeasyPrint tags the picture print draws of it as a ``Figure``; its ``Alt`` says which."""
     if not formulas:
         return
-    for obj in pdf.objects:
+    for obj in pdf.objects if elements is None else elements:
         if (isinstance(obj, dict) and obj.get("Type") == "/StructElem"
                 and obj.get("S") == "/Figure"
                 and getattr(obj.get("Alt"), "string", None) in formulas):
             obj["S"] = "/Formula"
 
 
-def _header_scopes(pdf) -> None:
+def _header_scopes(pdf, found=None, elements=None) -> None:
     """Each table header cell says what it heads (PDF/UA: ``/Scope``): the column under it
     when it is in the table's head, else its row. WeasyPrint 70 writes only ``/O /Table``."""
     import pydyf
 
-    found = objects(pdf)
-    for obj in pdf.objects:
+    found = objects(pdf) if found is None else found
+    for obj in pdf.objects if elements is None else elements:
         if not (isinstance(obj, dict) and obj.get("Type") == "/StructElem"
                 and obj.get("S") == "/TH" and "P" in obj):
             continue
@@ -95,7 +101,7 @@ def _header_scopes(pdf) -> None:
         attributes["Scope"] = scope
 
 
-def _pagination_artifacts(pdf) -> None:
+def _pagination_artifacts(pdf, found=None, elements=None, page_list=None) -> None:
     """Running heads and folios become pagination artifacts, outside the structure tree.
 
     WeasyPrint 70 tags the text of page-margin boxes with marked-content ids whose structure
@@ -105,7 +111,8 @@ def _pagination_artifacts(pdf) -> None:
     """
     import pydyf
 
-    found = objects(pdf)
+    found = objects(pdf) if found is None else found
+    page_list = pages(pdf) if page_list is None else page_list
     root_ref = pdf.catalog.get("StructTreeRoot")
     if root_ref is None:
         return
@@ -121,7 +128,7 @@ def _pagination_artifacts(pdf) -> None:
         for kid in element.get("K", ()):
             if isinstance(kid, bytes) and kid.endswith(b" R"):
                 todo.append(ref(kid))
-    orphans = [obj for obj in pdf.objects
+    orphans = [obj for obj in (pdf.objects if elements is None else elements)
                if isinstance(obj, dict) and obj.get("Type") == "/StructElem"
                and obj.number not in reachable]
     artifacts: dict[int, set[int]] = {}      # page object number -> MCIDs
@@ -131,16 +138,16 @@ def _pagination_artifacts(pdf) -> None:
         for kid in orphan.get("K", ()):
             if isinstance(kid, int):
                 artifacts.setdefault(ref(orphan["Pg"]), set()).add(kid)
-    page_numbers = [page.number for page in pages(pdf)]
-    for page in pages(pdf):
+    page_numbers = [page.number for page in page_list]
+    for page in page_list:
         mcids = artifacts.get(page.number)
         if not mcids:
             continue
         stream = found[ref(page["Contents"])].stream
         for i in range(1, len(stream) - 1):
             item = stream[i]
-            if (isinstance(item, dict) and item.get("MCID") in mcids
-                    and stream[i + 1] == b"BDC"):
+            if (item.__class__ is not bytes and isinstance(item, dict)
+                    and item.get("MCID") in mcids and stream[i + 1] == b"BDC"):
                 stream[i - 1] = "/Artifact"
                 stream[i] = pydyf.Dictionary({"Type": "/Pagination"})
     parent_tree = found[ref(root["ParentTree"])]

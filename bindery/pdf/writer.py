@@ -14,9 +14,35 @@ def write_pdf(book: Book, layout: Layout, variant: str, press: bool,
               finisher: Callable, **options) -> Made:
     """The laid-out pages as a PDF of ``variant``; ``press`` keeps the marks and the output
     intent, ``finisher`` finishes the object tree."""
-    with weasyprint_log(book) as warnings, _painting(layout, press=press), _note_tags():
+    with weasyprint_log(book) as warnings, _painting(layout, press=press), _note_tags(), \
+            _page_references():
         data = layout.document.write_pdf(pdf_variant=variant, finisher=finisher, **options)
     return Made(data, tuple(warnings))
+
+
+@contextmanager
+def _page_references() -> Iterator[None]:
+    """pydyf's ``PDF.page_references`` builds a tuple of every page's reference each time
+    it is read, and WeasyPrint 70's tagging reads it once per structure element: writing
+    a tagged book took time in the pages times the elements. Here the tuple is kept while a
+    PDF is written, and made again when a page is added (checked against pydyf 0.13)."""
+    import pydyf
+
+    made = pydyf.PDF.page_references
+
+    def page_references(pdf):
+        kids = pdf.pages["Kids"]
+        kept = pdf.__dict__.get("_bindery_page_references")
+        if kept is None or kept[0] is not kids or kept[1] != len(kids):
+            kept = (kids, len(kids), made.fget(pdf))
+            pdf.__dict__["_bindery_page_references"] = kept
+        return kept[2]
+
+    pydyf.PDF.page_references = property(page_references)
+    try:
+        yield
+    finally:
+        pydyf.PDF.page_references = made
 
 
 @contextmanager
@@ -92,9 +118,9 @@ def ref(reference: bytes) -> int:
     return int(reference.split()[0])
 
 
-def structure_order(pdf) -> list:
+def structure_order(pdf, found=None) -> list:
     """The structure elements in the order of the structure tree (the reading order)."""
-    found = objects(pdf)
+    found = objects(pdf) if found is None else found
     root_ref = pdf.catalog.get("StructTreeRoot")
     if root_ref is None:
         return []
@@ -126,7 +152,8 @@ def compress_once(pdf) -> None:
 
     for obj in pdf.objects:
         if isinstance(obj, pydyf.Stream) and obj.compress and "Filter" not in obj.extra:
-            raw = b"\n".join(_to_bytes(item) for item in obj.stream)
+            raw = b"\n".join([item if item.__class__ is bytes else _to_bytes(item)
+                              for item in obj.stream])
             compressor = zlib.compressobj(level=6)
             obj.stream = [compressor.compress(raw) + compressor.flush()]
             obj.extra["Filter"] = "/FlateDecode"
