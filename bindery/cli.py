@@ -145,7 +145,10 @@ def build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
       bindery build --format booklet --sheet A4 --flip long-edge
       bindery build books/ --out site --jobs 4 --report build.json --shard 1/2
     """
-    if not more_books and jobs is None and shard_spec is None and report_path is None:
+    from .builder.catalogue import is_shelf
+
+    if (not more_books and jobs is None and shard_spec is None and report_path is None
+            and not is_shelf(book_dir)):
         request = _request(book_dir, out_dir, formats, strict, sheet, flip,
                            sheets_per_signature, creep_mm, force=force)
         run_build(request, verbose, quiet)

@@ -35,6 +35,14 @@ class BookResult:
     error: str | None = None
 
 
+def is_shelf(path: Path) -> bool:
+    """Whether ``path`` is a folder of books rather than a book: no book.toml of its own,
+    and a sub-folder with one."""
+    return (path.is_dir() and not (path / "book.toml").exists()
+            and any((child / "book.toml").is_file() for child in path.iterdir()
+                    if child.is_dir()))
+
+
 def books_in(paths: list[Path]) -> list[Path]:
     """The book folders named, a folder of books standing for the books in it (each
     sub-folder with a book.toml), in name order."""
