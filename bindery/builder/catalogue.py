@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +84,8 @@ def output_folders(books: list[Path], out: Path) -> list[Path]:
 
 def build_many(requests: list[BuildRequest], jobs: int) -> list[BookResult]:
     """Build the books; results in the order of ``requests``."""
+    from concurrent.futures import ProcessPoolExecutor     # only a catalogue needs it
+
     from .outdir import OutputFolder
     from .plan import make_plan
 
