@@ -56,17 +56,17 @@ class _Handler(SimpleHTTPRequestHandler):
             self._events()
             return
         path = Path(self.translate_path(self.path))
-        if path.is_dir():
+        if not path.resolve().is_relative_to(Path(self.directory).resolve()):
+            self.send_error(404)              # a link out of the site is not followed
+            return
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
             path = path / "index.html"
         if path.suffix == ".html" and path.is_file():
             self._page(path)
             return
-        super().do_GET()
+        super().do_GET()                     # other files, and /read -> /read/ redirects
 
     def _page(self, path: Path) -> None:
-        if not path.resolve().is_relative_to(Path(self.directory).resolve()):
-            self.send_error(404)
-            return
         body = path.read_bytes()
         end = body.rfind(b"</body>")
         body = body[:end] + _RELOAD + body[end:] if end >= 0 else body + _RELOAD

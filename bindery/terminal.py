@@ -39,9 +39,10 @@ def run_catalogue(paths, out_dir, make_request, jobs, shard_spec, report_path,
     counts = {status: sum(r.status == status for r in results)
               for status in ("built", "unchanged", "failed")}
     if not quiet:
-        click.echo(f"{len(results)} books: {counts['built']} built, {counts['unchanged']} "
-                   f"unchanged, {counts['failed']} failed, in {seconds:.2f} s with {jobs} "
-                   f"job{'s' if jobs > 1 else ''}")
+        workers = f" with {jobs} jobs" if len(results) > 1 and jobs > 1 else ""
+        click.echo(f"{len(results)} book{'s' if len(results) > 1 else ''}: {counts['built']} "
+                   f"built, {counts['unchanged']} unchanged, {counts['failed']} failed, in "
+                   f"{seconds:.2f} s{workers}")
     if report_path is not None:
         data = catalogue.report_data(results, seconds, jobs, shard_spec)
         report_path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",

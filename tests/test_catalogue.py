@@ -98,3 +98,12 @@ def test_two_books_with_one_folder_name_are_refused(shelf, tmp_path):
     status, output, _ = _build(shelf / "alpha", other, "--out", tmp_path / "out")
     assert status == 1
     assert output.strip().startswith("error: two books have the folder name `alpha`")
+
+
+def test_one_book_with_a_report_keeps_its_output_folder(shelf, tmp_path):
+    out, report = tmp_path / "out", tmp_path / "build.json"
+    status, output, data = _build(shelf / "alpha", "--out", out, "--format", "epub",
+                                  "--report", report)
+    assert status == 0, output
+    assert (out / "petit-traite.epub").is_file() and not (out / "alpha").exists()
+    assert data["books"][0]["status"] == "built"

@@ -136,7 +136,7 @@ def test_booklet_options_on_the_command_line_rebuild_the_booklet_only(book):
 def test_a_deleted_output_is_made_again_and_a_changed_one_is_left_alone(book):
     out = book.parent / "out"
     (out / "petit-traite.pdf").unlink()
-    assert sorted(rebuild(book).rebuilt) == ["pdf"]
+    assert sorted(rebuild(book).rebuilt) == ["pdf", "site"]      # the site offers it
     press = out / "petit-traite-press.pdf"
     with open(press, "ab") as handle:
         handle.write(b"%someone's edit")
@@ -145,7 +145,7 @@ def test_a_deleted_output_is_made_again_and_a_changed_one_is_left_alone(book):
         rebuild(book)                 # someone's work: never overwritten
     assert press.read_bytes() == changed
     press.rename(out / "kept.pdf")
-    assert sorted(rebuild(book).rebuilt) == ["press"]
+    assert sorted(rebuild(book).rebuilt) == ["press", "site"]
 
 
 def test_force_and_a_new_epoch_rebuild_everything(book):
@@ -302,5 +302,6 @@ def test_a_deleted_kepub_is_made_again_from_the_epub_on_disk_without_a_layout(bo
     before = kepub.read_bytes()
     kepub.unlink()
     report = rebuild(book)
-    assert report.rebuilt == ["kepub"] and not report.laid_out
+    # The site, which offers the kepub for download, is made again with it.
+    assert report.rebuilt == ["kepub", "site"] and not report.laid_out
     assert kepub.read_bytes() == before

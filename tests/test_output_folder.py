@@ -839,3 +839,13 @@ def test_a_link_inside_the_site_folder_makes_it_not_ours(site_out, tmp_path):
 def test_clean_removes_the_site_folder(site_out):
     ok(*cli("clean", TINY, "--out", site_out))
     assert not site_out.exists()
+
+
+def test_a_users_folder_named_like_a_temporary_one_is_kept(site_out):
+    """The next build removes the temporary files a stopped build left, and a folder
+    output's temporary folders; not a folder of the user's that happens to look like one."""
+    mine = site_out / ".drafts.2024.tmp"
+    mine.mkdir()
+    (mine / "notes.txt").write_bytes(b"mine")
+    ok(*build(TINY, site_out, "epub", "site", extra=("--force",)))
+    assert (mine / "notes.txt").read_bytes() == b"mine"

@@ -68,7 +68,7 @@ def test_the_web_edition_has_the_epubs_text_and_ids(built):
     documents = [href for href in epub.spine
                  if href not in ("text/cover.xhtml", epub.nav_href)]
     assert sorted(path.name for path in read.glob("*.html")) == sorted(
-        [Path(href).stem + ".html" for href in documents] + ["index.html"])
+        [Path(href).stem + ".html" for href in documents] + ["toc.html"])
     for href in documents:
         page = html.parse(str(read / (Path(href).stem + ".html")))
         main = page.find(".//main")
@@ -174,7 +174,7 @@ def test_the_site_in_a_browser(scheme, chrome, default_book, guide_book):
             page.goto(url + "index.html")
             assert _axe(page) == [], f"{name} index.html"
             hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
-            page.goto(url + "read/index.html")
+            page.goto(url + "read/toc.html")
             assert _axe(page) == [], f"{name} contents"
             hrefs += page.eval_on_selector_all("main a[href]", "as => as.map(a => a.href)")
             for href in sorted(set(hrefs)):
@@ -231,7 +231,7 @@ def test_an_opds_client_reads_the_feed(chrome, default_book, tmp_path):
                     if "http://opds-spec.org/acquisition" in str(link["rel"])}
     assert acquisitions["application/epub+zip"] == "downloads/isis-run.epub"
     assert acquisitions["application/kepub+zip"] == "downloads/isis-run.kepub.epub"
-    assert "images/cover.png" in publication["images"]
+    assert "cover/cover.png" in publication["images"]
 
 
 def test_bindery_check_reads_a_site_and_finds_a_broken_link(default_book, tmp_path):
@@ -249,3 +249,19 @@ def test_bindery_check_reads_a_site_and_finds_a_broken_link(default_book, tmp_pa
     result = CliRunner().invoke(main, ["check", str(site)])
     assert result.exit_code == 1
     assert "read/about-the-author.html: `colophon.html` leads to no file" in result.output
+
+
+def test_the_site_offers_what_a_later_build_adds(tmp_path):
+    """Built first with the EPUB alone, then with everything: the site is made again and
+    offers every file, not only the EPUB it had."""
+    from conftest import build_book
+    from helpers import TINY, copy_book
+
+    book = copy_book(TINY, tmp_path / "book")
+    first = build_book(book, tmp_path / "out", formats=("epub", "site"))
+    assert sorted(p.name for p in (first["site"] / "downloads").iterdir()) == [
+        "petit-traite.epub"]
+    again = build_book(book, tmp_path / "out", formats=("epub", "kepub", "pdf", "site"))
+    assert "site" in again.report.rebuilt
+    assert sorted(p.name for p in (again["site"] / "downloads").iterdir()) == [
+        "petit-traite.epub", "petit-traite.kepub.epub", "petit-traite.pdf"]

@@ -239,3 +239,24 @@ def test_calibres_azw3_shows_no_navigation_list_as_text(default_book, tmp_path):
         assert label not in lines, label
     # No page list: no line that is a page number alone.
     assert not [line for line in lines if line.isdigit()]
+
+
+def test_a_colour_key_png_stays_in_colour_and_a_photo_keeps_its_orientation():
+    # An RGB PNG whose transparency is a colour key: laid on white, still in colour.
+    keyed = Image.new("RGB", (4, 4), (200, 30, 30))
+    keyed.putpixel((0, 0), (0, 255, 0))
+    data = io.BytesIO()
+    keyed.save(data, "PNG", transparency=(0, 255, 0))
+    with Image.open(io.BytesIO(for_readers(data.getvalue(), "image/png"))) as flat:
+        assert flat.mode == "RGB" and flat.getpixel((1, 1)) == (200, 30, 30)
+        assert flat.getpixel((0, 0)) == (255, 255, 255)
+    # A 3000 x 2000 photograph stored on its side (EXIF orientation 6, "rotate 90"):
+    # scaled down, it stands upright, as every viewer shows the original.
+    photo = Image.new("RGB", (3000, 2000), (90, 90, 90))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = io.BytesIO()
+    photo.save(data, "JPEG", exif=exif.tobytes())
+    with Image.open(io.BytesIO(for_readers(data.getvalue(), "image/jpeg"))) as upright:
+        width, height = upright.size
+        assert height > width and width * height <= MAX_PIXELS

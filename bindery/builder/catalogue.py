@@ -72,7 +72,10 @@ def shard(books: list[Path], spec: str) -> list[Path]:
 
 
 def output_folders(books: list[Path], out: Path) -> list[Path]:
-    """Each book's own output folder: ``out/<book folder's name>``."""
+    """Each book's own output folder: ``out/<book folder's name>``; one book alone keeps
+    ``out`` itself, as without the catalogue's options."""
+    if len(books) == 1:
+        return [out]
     names = [book.resolve().name for book in books]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
@@ -110,7 +113,11 @@ def build_many(requests: list[BuildRequest], jobs: int) -> list[BookResult]:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {index: pool.submit(build_one, requests[index]) for index in stale}
             for index, future in futures.items():
-                results[index] = future.result()
+                try:
+                    results[index] = future.result()
+                except Exception as error:  # noqa: BLE001 - a worker that died
+                    results[index] = _failed(requests[index], 0.0,
+                                             f"the build stopped: {error!r}")
     return [results[index] for index in range(len(requests))]
 
 
@@ -122,8 +129,10 @@ def build_one(request: BuildRequest) -> BookResult:
     try:
         report = build(dataclasses.replace(request, parallel=False))
     except BookError as error:
-        return BookResult(display_path(request.book_dir), display_path(request.out_dir),
-                          "failed", time.perf_counter() - started, error=str(error))
+        return _failed(request, time.perf_counter() - started, str(error))
+    except Exception as error:  # noqa: BLE001 - one book's bug must not stop the others
+        return _failed(request, time.perf_counter() - started,
+                       f"internal error: {error!r} (this is a bug in Bindery)")
     outputs = [{"format": output.format, "file": output.path.name,
                 "status": "built" if output.rebuilt else "unchanged",
                 "seconds": round(output.seconds, 3), "bytes": output.size}
@@ -131,6 +140,11 @@ def build_one(request: BuildRequest) -> BookResult:
     return BookResult(display_path(request.book_dir), display_path(request.out_dir),
                       "built" if report.rebuilt else "unchanged", report.seconds, outputs,
                       [str(warning) for warning in report.warnings])
+
+
+def _failed(request: BuildRequest, seconds: float, error: str) -> BookResult:
+    return BookResult(display_path(request.book_dir), display_path(request.out_dir),
+                      "failed", seconds, error=error)
 
 
 def _unchanged(request: BuildRequest, plan, seconds: float) -> BookResult:

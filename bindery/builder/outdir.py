@@ -302,8 +302,17 @@ class OutputFolder:
             else:
                 journal.unlink(missing_ok=True)     # not ours to obey
         for path in self.path.glob(".*.tmp"):
-            if _TEMPORARY.match(path.name) and not path.is_symlink():
-                _remove(path)
+            match = _TEMPORARY.match(path.name)
+            if match is None or path.is_symlink():
+                continue
+            if path.is_dir():
+                # Only a folder output's own temporary folders (new, or the old one moved
+                # aside): a user's folder that looks like one is not Bindery's.
+                name = match["name"].removesuffix(".old")
+                if not any(name.endswith(kind.suffix) for kind in OUTPUTS.values()
+                           if kind.folder):
+                    continue
+            _remove(path)
 
     # -- clean --------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ class OutputKind:
     own_process: bool = False
     optional: bool = False            # made only when asked for with --format
     gathers: bool = False             # made last, from every other output there is
+    folder: bool = False              # a folder of files, not one file
 
     def file_name(self, slug: str) -> str:
         return f"{slug}{self.suffix}"
@@ -113,7 +114,7 @@ OUTPUTS = {kind.format: kind for kind in (
     OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
     OutputKind("cover", "-cover.pdf", ("common",), _cover, layout=True),
     OutputKind("site", "-site", ("common", "epub", "booklet"), _site, page_map=True,
-               reads="epub", gathers=True),
+               reads="epub", gathers=True, folder=True),
     OutputKind("azw3", ".azw3", ("common", "epub"), _azw3, page_map=True, reads="epub",
                optional=True),
 )}

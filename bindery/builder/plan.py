@@ -36,6 +36,11 @@ def make_plan(request: BuildRequest, folder: OutputFolder) -> Plan:
     plan = Plan(book, manifest, inputs, request.formats, False)
     if not (request.force or inputs is None or manifest is None):
         stale = tuple(fmt for fmt in request.formats if not plan.fresh(fmt, folder))
+        # An output that gathers the others (the site offers them for download) is made
+        # again when any of them is, or it would offer what is no longer there.
+        if any(not OUTPUTS[fmt].gathers for fmt in stale):
+            stale = tuple(fmt for fmt in request.formats
+                          if fmt in stale or OUTPUTS[fmt].gathers)
         plan = Plan(book, manifest, inputs, stale, False)
     reuse = bool(plan.stale) and not _needs_layout(plan, folder)
     return Plan(book, manifest, inputs, plan.stale, reuse)

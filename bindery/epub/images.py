@@ -22,7 +22,7 @@ _FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
 
 def for_readers(data: bytes, media_type: str) -> bytes:
     """The picture as the e-book holds it (see the module's docstring)."""
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     if media_type not in _FORMATS:
         return data
@@ -33,23 +33,36 @@ def for_readers(data: bytes, media_type: str) -> bytes:
         transparent = media_type == "image/png" and _transparent(image)
         if not (too_big or transparent):
             return data
+        profile = image.info.get("icc_profile")
+        grey = image.mode in ("L", "LA") or (image.mode == "P" and _grey_palette(image))
+        # A photograph's EXIF orientation is applied before the EXIF goes, or it would
+        # show on its side.
+        image = ImageOps.exif_transpose(image)
         if image.mode == "P":
             image = image.convert("RGBA" if transparent else "RGB")
         if transparent:
             ground = Image.new("RGBA", image.size, "white")
             ground.alpha_composite(image.convert("RGBA"))
-            image = ground.convert("RGB" if image.mode in ("RGBA", "P") else "L")
+            image = ground.convert("L" if grey else "RGB")
         if too_big:
+            width, height = image.size              # upright now
             scale = math.sqrt(MAX_PIXELS / (width * height))
             size = (max(1, int(width * scale)), max(1, int(height * scale)))
             image = image.resize(size, Image.Resampling.LANCZOS)
         out = io.BytesIO()
+        extra = {"icc_profile": profile} if profile else {}
         if media_type == "image/jpeg":
             image.convert("RGB" if image.mode not in ("L", "RGB") else image.mode).save(
-                out, "JPEG", quality=90, optimize=True)
+                out, "JPEG", quality=90, optimize=True, **extra)
         else:
-            image.save(out, "PNG", optimize=True)
+            image.save(out, "PNG", optimize=True, **extra)
         return out.getvalue()
+
+
+def _grey_palette(image) -> bool:
+    palette = image.getpalette() or []
+    return all(palette[i] == palette[i + 1] == palette[i + 2]
+               for i in range(0, len(palette) - 2, 3))
 
 
 def _transparent(image) -> bool:

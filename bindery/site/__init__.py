@@ -2,9 +2,10 @@
 the book, read it and take the file that suits their device.
 
 - ``index.html``: cover, title, authors, description, subjects, and one download per
-  output, named for a reader, with its size and SHA-256; the files in ``downloads/``;
+  output, named for a reader, with its size and SHA-256; the files in ``downloads/``, the
+  cover and its thumbnail in ``cover/``, the book's pictures where the EPUB has them;
 - ``read/``: the web edition, a page per document of the EPUB with the same text and ids
-  (``edition.py``), a contents page, previous and next links, notes that work without
+  (``edition.py``), a contents page (``read/toc.html``), previous and next links, notes that work without
   JavaScript; ``styles/site.css`` (the book's ``common.css``, ``epub.css`` and
   ``site.css``, which sets what a browser needs and a reading system does not) and the
   fonts as WOFF2 subsets (``fonts.py``);
@@ -26,7 +27,7 @@ from ..model import Book, Folder
 from ..render import render_site
 from ..sandbox import Sandbox
 from ..source.text import read_text
-from .edition import read_edition
+from .edition import CONTENTS, read_edition
 from .feed import MEDIA_TYPES, Download, book_json_ld, opds_feed, sitemap
 from .fonts import web_fonts
 
@@ -59,7 +60,8 @@ def make_site(book: Book, sandbox: Sandbox, epub: bytes, offered: list[Offered],
     cover = thumbnail = None
     if edition.cover is not None:
         name, data = edition.cover
-        cover, thumbnail = f"images/{name}", "images/thumbnail.png"
+        # The site's own pictures, in a folder of their own: a book's are all in images/.
+        cover, thumbnail = f"cover/{name}", "cover/thumbnail.png"
         files[cover] = data
         files[thumbnail] = _thumbnail(data)
 
@@ -67,18 +69,19 @@ def make_site(book: Book, sandbox: Sandbox, epub: bytes, offered: list[Offered],
     common = dict(book=book, json_ld=json_ld, url=book.epub.site_url, updated=updated,
                   cover=cover)
     pages = list(edition.pages)
-    contents_page = dict(name="index", title=labels["contents"], body=edition.contents)
+    contents_page = dict(name=CONTENTS, title=labels["contents"], body=edition.contents)
     sequence = [contents_page] + [dict(name=page.name, title=page.title, body=page.body)
                                   for page in pages]
     html = {"index.html": render_site("site/index.html", sandbox, downloads=downloads,
-                                      first=pages[0].name if pages else "index",
+                                      first=pages[0].name if pages else CONTENTS,
+                                      contents=CONTENTS,
                                       root="", **common)}
     for index, page in enumerate(sequence):
         previous = sequence[index - 1] if index > 0 else None
         following = sequence[index + 1] if index + 1 < len(sequence) else None
         html[f"read/{page['name']}.html"] = render_site(
             "site/page.html", sandbox, page=page, previous=previous, next=following,
-            root="../", **common)
+            root="../", contents=CONTENTS, **common)
     characters = "".join(html.values())
     css = "\n".join(read_text(sandbox.style(name), "stylesheet")
                     for name in ("common.css", "epub.css", "site.css"))

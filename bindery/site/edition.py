@@ -22,6 +22,8 @@ from ..epub.package import unzip
 from ..namespaces import EPUB, NS, XHTML
 
 _XHTML = f"{{{XHTML}}}"
+#: The contents page's name: `toc` is an id no chapter may take (source/chapter.py).
+CONTENTS = "toc"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def read_edition(epub: bytes) -> Edition:
                        if "cover-image" in (item.get("properties") or "").split()), None)
     documents = [href for href in spine if href != nav_href and href != "text/cover.xhtml"]
     renamed = {href: _page_name(href) for href in documents}
-    renamed[nav_href] = "index.html"
+    renamed[nav_href] = CONTENTS + ".html"
     pages = []
     for href in documents:
         root = etree.fromstring(files[path(href)])
@@ -71,7 +73,9 @@ def read_edition(epub: bytes) -> Edition:
     nav = etree.fromstring(files[path(nav_href)])
     toc = nav.find(".//x:nav[@id='toc']/x:ol", NS)
     contents = _for_the_web(toc, nav_href, renamed, whole=True)
-    pictures = {f"images/{posixpath.basename(item.get('href'))}": files[path(item.get("href"))]
+    # Pictures keep their path in the package (images/...), so that two of one name in two
+    # folders stay two.
+    pictures = {posixpath.normpath(item.get("href")): files[path(item.get("href"))]
                 for item in manifest.values()
                 if item.get("media-type", "").startswith("image/") and item is not cover_item}
     cover = ((posixpath.basename(cover_item.get("href")), files[path(cover_item.get("href"))])
@@ -101,8 +105,8 @@ def _for_the_web(element, href: str, renamed: dict[str, str], whole: bool = Fals
             node.tag = "div"
         if node.tag == "a" and node.get("href"):
             node.set("href", _link(node.get("href"), folder, renamed))
-        elif node.tag == "img" and node.get("src"):
-            node.set("src", "../images/" + posixpath.basename(node.get("src")))
+        elif node.tag == "img" and node.get("src") and ":" not in node.get("src"):
+            node.set("src", "../" + posixpath.normpath(posixpath.join(folder, node.get("src"))))
     etree.cleanup_namespaces(element)
     if whole:
         return etree.tostring(element, method="html", encoding="unicode")
