@@ -5,8 +5,8 @@ the book, read it and take the file that suits their device.
   output, named for a reader, with its size and SHA-256; the files in ``downloads/``, the
   cover and its thumbnail in ``cover/``, the book's pictures where the EPUB has them;
 - ``read/``: the web edition, a page per document of the EPUB with the same text and ids
-  (``edition.py``), a contents page (``read/toc.html``), previous and next links, notes that work without
-  JavaScript; ``styles/site.css`` (the book's ``common.css``, ``epub.css`` and
+  (``edition.py``), a contents page (``read/toc.html``), previous and next links, notes
+  that work without JavaScript; ``styles/site.css`` (the book's ``common.css``, ``epub.css`` and
   ``site.css``, which sets what a browser needs and a reading system does not) and the
   fonts as WOFF2 subsets (``fonts.py``);
 - ``opds.xml`` for reading apps, schema.org and Open Graph data, ``sitemap.xml`` when
