@@ -19,8 +19,8 @@ The rules, and where each store publishes them (read 2026-12):
   or SVG, under 5 MB, without transparency; Send to Kindle takes 50 MB by e-mail (200 MB from
   its app); the table of contents in reading order (Amazon drops a table of contents whose
   order is not the spine's) and one ``dc:title`` (both reported by Kindle users and tool
-  makers, innocenat/kindle-epub-fix and others, not published by Amazon); no link to a ``<body>`` id; every XHTML
-  document declaring its encoding; fonts TTF or OTF.
+  makers, innocenat/kindle-epub-fix and others, not published by Amazon); no link to a
+  ``<body>`` id; every XHTML document declaring its encoding; fonts TTF or OTF.
 - Google Play Books (partner help): a cover at least 640 pixels on its shorter side and at
   most 7,200 on either; images GIF, JPEG, PNG or SVG (an SVG at most 3,200 wide and high);
   the file under 2 GB.
