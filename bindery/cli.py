@@ -277,12 +277,12 @@ def clean(book_dir: Path, out_dir: Path) -> None:
 @click.option("--stores", is_flag=True, help="Check EPUBs (and kepubs) against the rules of "
               "Apple Books, Kobo, Kindle and Google Play Books that EPUBCheck does not cover.")
 def check(files: tuple[Path, ...], typography: bool, strict: bool, stores: bool) -> None:
-    """Check EPUBs (EPUBCheck, DAISY Ace when installed, structure) and PDFs (structure),
-    or with --stores EPUBs against the stores' rules, or with --typography a book's layout: widows and orphans, headings and captions alone
-    at the foot of a page, runs of hyphens, loose and overflowing lines, short last pages,
-    split figures and tables.
+    """Check EPUBs (EPUBCheck, DAISY Ace when installed, structure), PDFs (structure) and
+    sites (links); or with --stores EPUBs against the stores' rules; or with --typography a
+    book's layout: widows and orphans, headings and captions alone at the foot of a page,
+    runs of hyphens, loose and overflowing lines, short last pages, split figures and tables.
 
-    FILES default to the EPUBs and PDFs in dist/. Exits 0 when every check passes.
+    FILES default to the EPUBs, PDFs and sites in dist/. Exits 0 when every check passes.
 
     \b
     Examples:

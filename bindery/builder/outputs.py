@@ -2,12 +2,13 @@
 how. A new output is a function here and one row in ``OUTPUTS``, not a branch in the build.
 
 ``inputs`` names the groups of source fingerprints an output depends on (``fingerprint``):
-``common`` is what the print layout reads, so every output depends on it. ``layout`` says the
-output is made from this build's print layout; ``page_map`` that it needs only the layout's
-page map, which the last build's manifest can give (the EPUB, and what is made from it); ``reads`` names an output it is made
-from (the booklet imposes the reading PDF); ``own_process`` that a second process makes it
-while this one makes the others; ``gathers`` that it is made last, from every other output
-made or still fresh on disk (the site offers them all).
+``common`` is what the print layout reads, so every output depends on it. ``layout`` says
+the output is made from this build's print layout; ``page_map`` that it needs only the
+layout's page map, which the last build's manifest can give (the EPUB, and what is made from
+it); ``reads`` names an output it is made from (the booklet imposes the reading PDF);
+``own_process`` that a second process makes it while this one makes the others; ``gathers``
+that it is made last, from every other output made or still fresh on disk (the site offers
+them all).
 """
 
 from __future__ import annotations

@@ -50,8 +50,8 @@ def _needs_layout(plan: Plan, folder: OutputFolder) -> bool:
     """Whether the stale outputs need the book laid out again.
 
     The PDFs always do. The EPUB needs only the page map (none when book.toml turns its
-    page list off), the booklet only the reading PDF and the kepub only the EPUB: when the sources the layout depends
-    on are unchanged, the last build's serve.
+    page list off), the booklet only the reading PDF and the kepub only the EPUB: when the
+    sources the layout depends on are unchanged, the last build's serve.
     """
     stale, inputs, manifest = plan.stale, plan.inputs, plan.manifest
     if any(OUTPUTS[fmt].layout for fmt in stale):

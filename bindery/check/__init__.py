@@ -1,5 +1,6 @@
 """Outputs -> verdicts: EPUBCheck and DAISY Ace on EPUBs, Bindery's structure checks on EPUBs
-and PDFs, the links of a site. The checks read the files as a reader would, never the writers' internals."""
+and PDFs, the links of a site. The checks read the files as a reader would, never the
+writers' internals."""
 
 from __future__ import annotations
 
