@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from bindery.cli import main
 
-from helpers import EPOCH, TINY, copy_book, run_isolated
+from helpers import EPOCH, TINY, copy_book, run_isolated, source_date_epoch
 
 SLUG = "petit-traite"
 MANIFEST = f".bindery-{SLUG}.json"
@@ -126,15 +126,8 @@ def _workdir(tmp_path, monkeypatch):
 def built(tmp_path_factory) -> Path:
     """The tiny book's EPUB, built once into a folder the tests copy."""
     out = tmp_path_factory.mktemp("built") / "out"
-    saved = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
-    try:
+    with source_date_epoch(EPOCH):
         ok(*build(TINY, out))
-    finally:
-        if saved is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = saved
     return out
 
 
@@ -779,15 +772,8 @@ def _site_files(out: Path) -> dict[str, bytes]:
 def with_site(tmp_path_factory) -> Path:
     """The tiny book's EPUB and site, built once into a folder the tests copy."""
     out = tmp_path_factory.mktemp("site") / "out"
-    saved = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
-    try:
+    with source_date_epoch(EPOCH):
         ok(*build(TINY, out, "epub", "site"))
-    finally:
-        if saved is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = saved
     return out
 
 
