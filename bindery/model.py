@@ -120,7 +120,7 @@ class EpubSettings:
 
 
 #: Languages written right to left by default, and the scripts that are (ISO 15924).
-_RIGHT_TO_LEFT_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "syr",
+RIGHT_TO_LEFT_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "syr",
                             "ug", "ur", "yi"}
 _RIGHT_TO_LEFT_SCRIPTS = {"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg", "mand"}
 
@@ -165,7 +165,7 @@ class Book:
         script = next((tag for tag in subtags[1:] if len(tag) == 4), None)
         if script is not None:
             return "rtl" if script in _RIGHT_TO_LEFT_SCRIPTS else "ltr"
-        return "rtl" if subtags[0] in _RIGHT_TO_LEFT_LANGUAGES else "ltr"
+        return "rtl" if subtags[0] in RIGHT_TO_LEFT_LANGUAGES else "ltr"
 
     @property
     def print_identifier(self) -> str:

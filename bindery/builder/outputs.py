@@ -39,6 +39,11 @@ class OutputKind:
         return f"{slug}{self.suffix}"
 
 
+def _made_or_previous(job: "Job", made: dict, fmt: str) -> bytes:
+    """The bytes of the output another is made from: this build's, else the last one's."""
+    return made[fmt].data if fmt in made else job.previous(fmt)
+
+
 def _epub(job: "Job", made: dict) -> "Made":
     from ..epub.package import make_epub
 
@@ -51,7 +56,7 @@ def _kepub(job: "Job", made: dict) -> "Made":
     from ..epub.kepub import make_kepub
     from ..model import Made
 
-    epub = made["epub"].data if "epub" in made else job.previous("epub")
+    epub = _made_or_previous(job, made, "epub")
     return Made(make_kepub(epub, job.date))
 
 
@@ -59,7 +64,7 @@ def _azw3(job: "Job", made: dict) -> "Made":
     from ..epub.kindle import make_azw3
     from ..model import Made
 
-    epub = made["epub"].data if "epub" in made else job.previous("epub")
+    epub = _made_or_previous(job, made, "epub")
     return Made(make_azw3(epub, job.book.slug))
 
 
@@ -68,7 +73,7 @@ def _site(job: "Job", made: dict) -> "Made":
     from ..site import OFFERED, Offered, make_site
     from .request import w3c_date
 
-    epub = made["epub"].data if "epub" in made else job.previous("epub")
+    epub = _made_or_previous(job, made, "epub")
     offered = []
     for fmt in OFFERED:
         data = made[fmt].data if fmt in made else job.still_there(fmt)
@@ -93,7 +98,7 @@ def _booklet(job: "Job", made: dict) -> "Made":
     from ..model import Made
     from ..pdf.booklet import impose
 
-    reading = made["pdf"].data if "pdf" in made else job.previous("pdf")
+    reading = _made_or_previous(job, made, "pdf")
     return Made(impose(reading, job.book.print.trim, job.book.booklet, job.book.title,
                        job.date))
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import BookError
+from ..model import RIGHT_TO_LEFT_LANGUAGES
 from ..namespaces import MATHML, NS, SVG
 from .reader import Epub
 
@@ -65,7 +66,6 @@ COVER_BYTES = {KOBO: 3 * MB}
 EPUB_BYTES = {APPLE: 2048 * MB, KOBO: 1024 * MB, KINDLE: 50 * MB, GOOGLE: 2048 * MB}
 FONT_TYPES = {KOBO: ("ttf", "otf", "woff"), KINDLE: ("ttf", "otf")}
 _FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
-_RIGHT_TO_LEFT = {"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "syr", "ug", "ur", "yi"}
 _KOBO_ID = re.compile(r"kobo\.\d+\.\d+\Z")
 _X = f"{{{NS['x']}}}"
 
@@ -304,7 +304,7 @@ def _direction(epub: Epub) -> list[Finding]:
     languages = epub.metadata("dc:language")
     primary = (languages[0] or "").split("-")[0].lower() if languages else ""
     direction = epub.opf.find("opf:spine", NS).get("page-progression-direction", "default")
-    wanted = "rtl" if primary in _RIGHT_TO_LEFT else "ltr"
+    wanted = "rtl" if primary in RIGHT_TO_LEFT_LANGUAGES else "ltr"
     if direction == wanted or (direction == "default" and wanted == "ltr"):
         return []
     return [Finding(store, "page progression", f"the book is in `{languages[0]}`, but its "
