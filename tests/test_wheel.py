@@ -18,8 +18,16 @@ from helpers import BOOK, EPOCH, ROOT
 def wheel(tmp_path_factory) -> Path:
     """The wheel built from this checkout, as `pip wheel` (and so a user) builds it."""
     folder = tmp_path_factory.mktemp("wheel")
+    # From a copy of what the wheel is made of: setuptools writes `build/` and `*.egg-info`
+    # into the tree it builds, and the suite's workers each build this fixture at once.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("bindery", "templates", "styles"):
+        shutil.copytree(ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                           str(folder), str(ROOT)], capture_output=True, text=True)
+                           str(folder), str(source)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     (found,) = folder.glob("bindery-*.whl")
     return found
