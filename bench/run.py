@@ -1,5 +1,6 @@
-"""Bindery's benchmark: cold build, no-op and one-word rebuilds, a 100-chapter book, and a
-catalogue of 100 small books.
+"""Bindery's benchmark: cold build, no-op and one-word rebuilds, a long book (cold, edited in
+a new process and in `watch`), books of 10 and 100 chapters, and a catalogue of 100 small
+books.
 
     python bench/run.py [--runs 5] [--quick] [--markdown bench/README.md]
 
@@ -253,6 +254,66 @@ def scale(runs: int, work: Path, sizes: list[int], words: int) -> list[dict]:
     return rows
 
 
+# -- 4b. a long book: cold, edited in a new process, edited in watch ---------------------
+
+WATCHED = r"""
+import json, sys, time
+from pathlib import Path
+from bindery.builder import build
+from bindery.builder.request import BuildRequest
+book, out, chapter = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+request = BuildRequest(book_dir=book, out_dir=out, parallel=False)   # as watch asks
+build(request)                      # what watch does when it starts
+times = []
+for index in range(int(sys.argv[4])):
+    text = chapter.read_text("utf-8")
+    old, new = ("the", "thee") if index % 2 == 0 else ("thee", "the")
+    chapter.write_text(text.replace(f" {old} ", f" {new} ", 1), "utf-8")
+    started = time.perf_counter()
+    report = build(request)          # what watch does after a save
+    times.append(time.perf_counter() - started)
+    stages = dict(report.stages)
+print(json.dumps({"times": times, "stages": stages}))
+"""
+
+
+def long_book(runs: int, work: Path, chapters: int = 40, words: int = 2500) -> dict:
+    """A generated book of ``chapters`` × ``words`` words: Bindery's cold build of every
+    output against pandoc + WeasyPrint making one PDF of the same text; a one-word edit in
+    chapter 20 rebuilt by a new process, and by a process that keeps its layout (watch)."""
+    book = generate(work / "long", chapters, words)
+    pandoc = pandoc_path()
+    weasyprint = str(Path(PYTHON).with_name("weasyprint"))
+    sources = []
+    for path in sorted((book / "chapters").glob("*.md")):
+        _, front, body = path.read_text("utf-8").split("---", 2)
+        title = front.split("title:", 1)[1].strip()
+        target = work / "long-pandoc" / path.name
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(f"# {title}\n\n{body}", "utf-8")
+        sources.append(str(target))
+    anchor = [run([pandoc, *sources, "--metadata", "title=A Generated Book",
+                   f"--pdf-engine={weasyprint}", "-o", str(work / f"long-{index}.pdf")])[0]
+              for index in range(runs)]
+    cold = [run(bindery(str(book), "--out", str(work / f"long-out-{index}"), "--quiet"))[0]
+            for index in range(runs)]
+    chapter = book / "chapters" / f"chapter-{chapters // 2:03}.md"
+    edits = []
+    for index in range(runs):
+        text = chapter.read_text("utf-8")
+        old, new = ("the", "thee") if index % 2 == 0 else ("thee", "the")
+        chapter.write_text(text.replace(f" {old} ", f" {new} ", 1), "utf-8")
+        edits.append(run(bindery(str(book), "--out", str(work / "long-out-0"), "--quiet"))[0])
+    done = subprocess.run([PYTHON, "-c", WATCHED, str(book), str(work / "long-watch"),
+                           str(chapter), str(runs)], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: the watched rebuilds\n{done.stderr[-2000:]}")
+    watched = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"words": chapters * words, "anchor": summary(anchor), "cold": summary(cold),
+            "edit": summary(edits), "watch": summary(watched["times"]),
+            "watch_stages": watched["stages"]}
+
+
 # -- 5. a catalogue of small books ----------------------------------------------------------
 
 def catalogue(runs: int, work: Path, books: int = 100) -> dict:
@@ -321,6 +382,23 @@ def table(results: dict) -> str:
                 f"| {row['epub_peak_mib']:.0f} MiB | {fmt(row['pdf'])} | "
                 f"{row['pdf_peak_mib']:.0f} MiB | {fmt(row['weasyprint_ua'])} | "
                 f"{overhead:+.1%} | {fmt(row['weasyprint_plain'])} |")
+    if results.get("long"):
+        row = results["long"]
+        anchor, cold = row["anchor"]["median"], row["cold"]["median"]
+        stages = ", ".join(f"{name} {seconds:.2f} s"
+                           for name, seconds in row["watch_stages"].items())
+        lines += ["", f"A generated book of {row['words']:,} words (40 chapters), every output:",
+                  "", "| What | Time | Ratio | Target | Met |", "| --- | --- | --- | --- | --- |",
+                  f"| pandoc + WeasyPrint, one PDF | {fmt(row['anchor'])} | 1.00 | | |",
+                  f"| Bindery cold build | {fmt(row['cold'])} | {cold / anchor:.2f} × anchor "
+                  f"| ≤ 1.0 × anchor | {'yes' if cold <= anchor else 'no'} |",
+                  f"| One-word edit, new process | {fmt(row['edit'])} | "
+                  f"{row['edit']['median'] / cold:.2f} × cold | ≤ 0.3 × cold | "
+                  f"{'yes' if row['edit']['median'] <= 0.3 * cold else 'no'} |",
+                  f"| One-word edit in `watch` (the build, in the process that built before) "
+                  f"| {fmt(row['watch'])} | {row['watch']['median'] / cold:.2f} × cold | "
+                  f"≤ 1.5 s | {'yes' if row['watch']['median'] <= 1.5 else 'no'} |",
+                  "", f"Stages of the last edit in `watch`: {stages}."]
     if results.get("catalogue"):
         row = results["catalogue"]
         per_book = row["noop_per_book"]
@@ -342,6 +420,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="a smaller scale book (10 and 30 chapters of 300 words)")
     parser.add_argument("--no-scale", action="store_true", help="skip the generated books")
+    parser.add_argument("--long", action=argparse.BooleanOptionalAction, default=True,
+                        help="the 100,000-word book: cold, edited, edited in watch")
     parser.add_argument("--markdown", type=Path, help="also write the table into this file")
     parser.add_argument("--books", type=int, default=100,
                         help="books in the generated catalogue (0: skip it)")
@@ -355,6 +435,9 @@ def main() -> None:
         results["pandoc"] = pandoc_builds(arguments.runs, work)
         print("rebuilds...", file=sys.stderr)
         results["noop"], results["edit"] = rebuilds(arguments.runs, work)
+        if arguments.long:
+            print("a long book...", file=sys.stderr)
+            results["long"] = long_book(arguments.scale_runs, work)
         if not arguments.no_scale:
             sizes, words = ([10, 30], 300) if arguments.quick else ([10, 100], 3000)
             print(f"scale: {sizes} chapters of {words} words...", file=sys.stderr)

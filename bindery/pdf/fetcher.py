@@ -2,11 +2,14 @@
 
 Symbolic links are followed and must stay inside; ``http(s)://``, ``file://`` elsewhere and
 redirects are refused, and a refusal stops the layout with an error naming the reference.
+The fetcher remembers a digest of every file it gave, so that a layout kept for the next
+build knows when a file it read has changed (``units``).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -40,22 +43,39 @@ def _fetcher_class():
             super().__init__(allowed_protocols=("data", "file"), allow_redirects=False,
                              fail_on_errors=True)
             self.sandbox = sandbox
+            #: url -> sha256 of the bytes given for it
+            self.read: dict[str, str] = {}
 
         def fetch(self, url, headers=None):
             scheme = urlsplit(url).scheme.lower()
             if scheme == "data":
                 return super().fetch(url, headers)
-            if scheme != "file":
+            path, data = self.file(url)
+            self.read[url] = hashlib.sha256(data).hexdigest()
+            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=data, headers={"Content-Type": media_type})
+
+        def file(self, url: str) -> tuple[Path, bytes]:
+            """The sandbox's file a ``file:`` URL names, and its bytes; else refused."""
+            if urlsplit(url).scheme.lower() != "file":
                 raise Refused(url, "is not allowed: a book reads nothing from the network")
             path = Path(url2pathname(unquote(urlsplit(url).path)))
             if not self.sandbox.inside(path):
                 raise Refused(url, "is outside the book's folders")
             path = self.sandbox.restyle(path)
             try:
-                data = read_file(path, "resource")
+                return path, read_file(path, "resource")
             except BookError as error:
                 raise Refused(url, f"cannot be read: {error.message}") from None
-            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, body=data, headers={"Content-Type": media_type})
+
+        def unchanged(self, read: dict[str, str]) -> bool:
+            """Whether every file in ``read`` (url -> digest) still has those bytes."""
+            for url, digest in read.items():
+                try:
+                    if hashlib.sha256(self.file(url)[1]).hexdigest() != digest:
+                        return False
+                except FatalURLFetchingError:
+                    return False
+            return True
 
     return BookFetcher

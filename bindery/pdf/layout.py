@@ -32,6 +32,7 @@ class Layout:
     document: Any
     starts: tuple[PageStart, ...]
     warnings: tuple[BookWarning, ...]
+    units: tuple = ()           # laid out a unit at a time: theirs (they own the pages)
 
     @property
     def page_count(self) -> int:
@@ -92,12 +93,16 @@ def isolate_fonts() -> None:
     os.environ["FONTCONFIG_FILE"] = str(STYLES / "fonts.conf")
 
 
-def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
-    """Lay the print document out; every PDF and the EPUB's page list come from this."""
+def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = True) -> Layout:
+    """Lay the print document out; every PDF and the EPUB's page list come from this.
+
+    A unit at a time (``units.py``) when the document is marked into units and its styles
+    allow it, else (or with ``units=False``) in one pass; both give the same pages."""
     isolate_fonts()
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
+    from . import units as units_module
     from .fetcher import url_fetcher
 
     fetcher = url_fetcher(sandbox)
@@ -111,25 +116,40 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox) -> Layout:
             except FatalURLFetchingError as error:
                 raise _refused(error, sandbox, path) from None
         css_warnings.extend(found)
+    parts = units_module.split(pages.print_html) if units else None
+    if parts is not None and units_module.unsafe(
+            parts[0], [path.read_text("utf-8", errors="replace")
+                       for path in pages.print_stylesheets]):
+        parts = None
+    joined = None
     with weasyprint_log(book) as warnings:
         try:
-            html = weasyprint.HTML(string=pages.print_html, base_url=pages.print_base_url,
-                                   url_fetcher=fetcher)
-            document = html.render()
+            if parts is not None:
+                joined = units_module.lay_out_units(book, parts, pages.print_base_url,
+                                                    lambda: url_fetcher(sandbox))
+            if joined is None:
+                html = weasyprint.HTML(string=pages.print_html,
+                                       base_url=pages.print_base_url, url_fetcher=fetcher)
+                document = html.render()
+                elements = {element.get("id"): element
+                            for element in html.etree_element.iter()
+                            if element.get("id") is not None}
+                starts = page_starts([page_box(page) for page in document.pages], elements)
         except FatalURLFetchingError as error:
             raise _refused(error, sandbox, None) from None
         except RecursionError:
             raise BookError("the book nests too deep to lay out", book.config) from None
-        elements = {element.get("id"): element for element in html.etree_element.iter()
-                    if element.get("id") is not None}
-        starts = page_starts([page_box(page) for page in document.pages], elements)
-        blanks = padding(len(document.pages), book.print.binding)
-        if blanks:
-            starts = _insert_blanks(document, starts, blanks)
+    if joined is not None:
+        document, starts = joined.document, list(joined.starts)
+        warnings = list(joined.warnings)
+    blanks = padding(len(document.pages), book.print.binding)
+    if blanks:
+        starts = _insert_blanks(document, starts, blanks)
     said = {warning.message for warning in css_warnings}
     warnings = css_warnings + coverage_warnings(book, sandbox) + [
         w for w in warnings if _AT.sub("", w.message, count=1) not in said]
-    return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings))
+    return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings),
+                  units=joined.units if joined is not None else ())
 
 
 def padding(count: int, binding: str) -> int:

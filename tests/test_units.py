@@ -1,0 +1,167 @@
+"""Laid out a unit at a time (each chapter alone, from its first page), a book's PDFs are the
+bytes one pass over the whole book gives; after an edit only the units that changed are laid
+out again, and the result is still that of one pass."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from helpers import BOOK, GUIDE, TINY, copy_book
+
+from bindery.builder.request import build_date, w3c_date
+from bindery.convert import convert
+from bindery.pdf import units
+from bindery.pdf.layout import lay_out
+from bindery.pdf.press import press_pdf
+from bindery.pdf.reading import reading_pdf
+from bindery.render import render, styled_classes
+from bindery.resources import STYLES, TEMPLATES
+from bindery.sandbox import Sandbox
+from bindery.source import load
+
+WORDS = ("the compositor sets each line by hand and reads it back before the forme is locked "
+         "into the press where ink and paper meet under a steady even pressure").split()
+
+
+def generated_book(target: Path, chapters: int = 8, seed: int = 7, **print_settings) -> Path:
+    """A book of ``chapters`` chapters of different lengths (so that they end on either
+    side), with sections, footnotes, and page references to other chapters, backwards and
+    forwards, and a contents page."""
+    rnd = random.Random(seed)
+    (target / "text").mkdir(parents=True)
+    names = []
+    for number in range(1, chapters + 1):
+        lines = ["---", f"title: Chapter {number}", "---", ""]
+        for paragraph in range(rnd.randint(3, 14)):
+            words = [rnd.choice(WORDS) for _ in range(rnd.randint(40, 110))]
+            text = " ".join(words).capitalize() + "."
+            if paragraph == 1:
+                text += f"[^n{number}]"
+            if paragraph == 2:
+                other = rnd.randint(1, chapters)
+                text += f" See [](c{other:02}.md#part-{other}){{.page}}."
+            lines += [text, ""]
+            if paragraph == 2:
+                lines += [f"## A part of chapter {number} {{#part-{number}}}", ""]
+        lines += [f"[^n{number}]: A note to chapter {number}, on the page of its call.", ""]
+        name = f"c{number:02}.md"
+        (target / "text" / name).write_text("\n".join(lines), "utf-8")
+        names.append(f'"text/{name}"')
+    settings = "".join(f'{key} = {value!r}\n'.replace("'", '"') if isinstance(value, str)
+                       else f"{key} = {str(value).lower()}\n"
+                       for key, value in {"trim": "A6", "toc": True, **print_settings}.items())
+    (target / "book.toml").write_text(
+        f'title = "A Generated Book"\nlanguage = "en"\nauthor = "A. Compositor"\n'
+        f'identifier = "urn:uuid:0b7c8f02-5d1e-4a43-9a55-3d6f2d0c1a01"\n'
+        f'chapters = [{", ".join(names)}]\n\n[print]\n{settings}', "utf-8")
+    return target
+
+
+def laid_out(book_dir: Path, **options):
+    book = load(book_dir)
+    sandbox = Sandbox(book.root.resolve())
+    book = convert(book, styled_classes(sandbox))
+    pages = render(book, sandbox, w3c_date(build_date()))
+    return book, lay_out(book, pages, sandbox, **options)
+
+
+def assert_same_as_one_pass(book_dir: Path, monkeypatch) -> object:
+    """Lay the book out by units and in one pass; the PDFs and page maps must be equal.
+    Returns the layout by units."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book, by_units = laid_out(book_dir)
+    assert len(by_units.units) >= 3, "laid out by units"
+    _, one_pass = laid_out(book_dir, units=False)
+    assert one_pass.units == ()
+    assert by_units.page_count == one_pass.page_count
+    assert by_units.starts == one_pass.starts
+    assert reading_pdf(book, by_units).data == reading_pdf(book, one_pass).data
+    assert press_pdf(book, by_units).data == press_pdf(book, one_pass).data
+    return by_units
+
+
+@pytest.mark.parametrize("source", [BOOK, TINY, GUIDE], ids=["default", "tiny", "guide"])
+def test_units_give_the_bytes_of_one_pass(source, tmp_path, monkeypatch):
+    assert_same_as_one_pass(copy_book(source, tmp_path / "book"), monkeypatch)
+
+
+@pytest.mark.parametrize("settings", [{}, {"chapter_start": "any", "binding": "perfect"}],
+                         ids=["recto-saddle", "any-perfect"])
+def test_a_generated_book_with_notes_and_page_references(settings, tmp_path, monkeypatch):
+    layout = assert_same_as_one_pass(generated_book(tmp_path / "book", **settings),
+                                     monkeypatch)
+    assert layout.page_count > 20
+    # The contents page and the page references printed the pages of anchors in other
+    # units: each the page that anchor is on in the joined document.
+    printed = {name: number for unit in layout.units for name, number in unit.printed.items()}
+    assert len(printed) >= 8
+    on = {}
+    for number, page in enumerate(layout.document.pages, start=1):
+        for name in page.anchors:
+            on.setdefault(name, number)
+    assert printed == {name: on[name] for name in printed}
+
+
+def test_an_edit_lays_out_only_the_units_it_changes(tmp_path, monkeypatch):
+    book_dir = generated_book(tmp_path / "book")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _, before = laid_out(book_dir)
+    chapter = book_dir / "text" / "c05.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
+                       "utf-8")
+    after = assert_same_as_one_pass(book_dir, monkeypatch)
+    # Every unit but the edited chapter's came back from the last layout.
+    kept = [index for index, unit in enumerate(after.units) if unit is before.units[index]]
+    assert kept == [index for index in range(len(before.units)) if index != 5]
+
+
+def test_a_longer_chapter_moves_the_units_after_it(tmp_path, monkeypatch):
+    book_dir = generated_book(tmp_path / "book")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _, before = laid_out(book_dir)
+    chapter = book_dir / "text" / "c03.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n\n" + " ".join(WORDS * 40) + "\n",
+                       "utf-8")
+    after = assert_same_as_one_pass(book_dir, monkeypatch)
+    assert after.page_count > before.page_count
+    # The contents page prints the new page numbers: it is laid out again. A chapter before
+    # the edit is laid out again only when a page it refers to has moved.
+    assert after.units[0] is not before.units[0]
+    for old, new in zip(before.units[1:3], after.units[1:3]):
+        assert (new is old) == (new.printed == old.printed)
+    assert any(new is old for old, new in zip(before.units[1:3], after.units[1:3]))
+
+
+def test_a_changed_image_lays_its_unit_out_again(tmp_path, monkeypatch):
+    book_dir = copy_book(TINY, tmp_path / "book")
+    _, before = laid_out(book_dir)
+    image = book_dir / "images" / "diagramme.png"
+    from PIL import Image
+    with Image.open(image) as picture:
+        picture.rotate(90, expand=True).save(image)
+    after = assert_same_as_one_pass(book_dir, monkeypatch)
+    assert any(unit not in before.units for unit in after.units[1:])
+
+
+@pytest.mark.parametrize("css", ["section.chapter { counter-increment: chapter; }",
+                                 "@page :first { margin-top: 30mm; }"])
+def test_styles_that_number_across_units_lay_the_book_out_in_one_pass(css, tmp_path):
+    book_dir = copy_book(TINY, tmp_path / "book")
+    (book_dir / "styles").mkdir(exist_ok=True)
+    (book_dir / "styles" / "print.css").write_text(
+        (STYLES / "print.css").read_text("utf-8") + css + "\n", "utf-8")
+    _, layout = laid_out(book_dir)
+    assert layout.units == ()
+
+
+def test_a_print_template_without_marks_is_laid_out_in_one_pass(tmp_path):
+    book_dir = copy_book(TINY, tmp_path / "book")
+    template = (TEMPLATES / "print" / "book.html").read_text("utf-8")
+    (book_dir / "templates" / "print").mkdir(parents=True)
+    (book_dir / "templates" / "print" / "book.html").write_text(
+        template.replace(units.MARK, ""), "utf-8")
+    _, layout = laid_out(book_dir)
+    assert layout.units == () and layout.page_count > 3
