@@ -109,12 +109,12 @@ def build_options(command):
 
 
 def _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signature,
-             creep_mm, force=False, parallel=True):
+             creep_mm, force=False, parallel=True, keep_layout=False):
     from .builder import BookletOverrides, BuildRequest
 
     return BuildRequest(book_dir, out_dir, formats, strict, BookletOverrides(
         sheet=sheet, flip=flip, sheets_per_signature=sheets_per_signature,
-        creep_mm=creep_mm), force=force, parallel=parallel)
+        creep_mm=creep_mm), force=force, parallel=parallel, keep_layout=keep_layout)
 
 
 @main.command()
@@ -178,7 +178,7 @@ def watch(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
 
     # No second process while the file watcher's thread runs: fork and threads mix badly.
     request = _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signature,
-                       creep_mm, parallel=False)
+                       creep_mm, parallel=False, keep_layout=True)
     try:
         run_watch(book_dir, out_dir, lambda: run_build(request, verbose, quiet),
                   say=lambda text: click.echo(text),
@@ -206,7 +206,8 @@ def serve(book_dir: Path, out_dir: Path, port: int, quiet: bool, verbose: bool) 
     """
     from .serve import serve_book
 
-    request = _request(book_dir, out_dir, (), False, None, None, None, None, parallel=False)
+    request = _request(book_dir, out_dir, (), False, None, None, None, None, parallel=False,
+                       keep_layout=True)
     serve_book(book_dir, out_dir, port, lambda: run_build(request, verbose, quiet),
                say=lambda text: click.echo(text),
                fail=lambda text: click.secho(text, err=True, fg="red"))

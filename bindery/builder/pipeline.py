@@ -149,7 +149,8 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
         clock.stage("import", importing.result)
     layout = None
     if lay_out:
-        layout = clock.stage("layout", lambda: layout_module.lay_out(book, pages, sandbox))
+        layout = clock.stage("layout", lambda: layout_module.lay_out(
+            book, pages, sandbox, units=request.keep_layout))
         # The layout's boxes (700,000 objects for 300 pages) live until the build ends:
         # the collector need not walk them again while the outputs are made (a full pass
         # takes about a second), and the press's forked process shares their memory.

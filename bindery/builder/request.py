@@ -41,6 +41,10 @@ class BuildRequest:
     booklet: BookletOverrides = field(default_factory=BookletOverrides)
     force: bool = False                   # rebuild every output, stale or not
     parallel: bool = True                 # threads and a second process (not in `watch`)
+    # Lay out a unit at a time and keep the units for the next build in this process
+    # (`watch`, `serve`); a single build lays the book out in one pass, which is faster
+    # when nothing is kept (pdf/units.py).
+    keep_layout: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "book_dir", Path(self.book_dir))

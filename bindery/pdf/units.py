@@ -58,6 +58,7 @@ class Unit:
     printed: dict[str, int]            # another unit's anchor -> the page number it printed
     read: dict[str, str]               # url -> digest of each file the layout read
     warnings: tuple                    # what WeasyPrint said
+    profiles: dict[str, bytes]         # its colour profiles' bytes, as laid out
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,8 @@ def _laid(head, piece, tail, first, rtl, outside, render, fetcher_for, memo):
     memo.update(fetcher.read)
     return Unit(document, html_object, _first_break(boxes[0]) if boxes else "auto", anchors,
                 tuple(page_starts(boxes, elements)), printed, dict(fetcher.read),
-                tuple(warnings)), key
+                tuple(warnings), {name: profile.content for name, profile
+                                  in document.color_profiles.items()}), key
 
 
 def _renderer(book: Book, base_url: str):
@@ -235,7 +237,21 @@ def _join(laid) -> Joined:
                 warnings.append(warning)
     units = tuple(unit for _, _, unit in laid)
     document = units[0].document.copy(all_pages)
+    # Writing a PDF changes a colour profile's Pillow object (its bytes grow): a unit kept
+    # from the last build would carry that into this one. Each joined document gets
+    # profiles made again from the bytes the unit's layout read.
+    document.color_profiles = {name: _fresh(profile, units[0].profiles[name])
+                               for name, profile in document.color_profiles.items()}
     return Joined(document, tuple(starts), tuple(warnings), units)
+
+
+def _fresh(profile, content: bytes):
+    import io
+
+    from weasyprint.css import ColorProfile
+
+    return ColorProfile(io.BytesIO(content), profile.src, profile.rendering_intent,
+                        profile.components)
 
 
 def _side(number: int, rtl: bool) -> str:
