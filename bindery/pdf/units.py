@@ -42,6 +42,9 @@ _UNSAFE = re.compile(r"counter-(?:increment|set)\s*:|target-text\s*\("
                      r"|@page[^{;]*:(?:first|nth\((?![^)]*\bof\b))", re.IGNORECASE)
 _ID = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+#: What a unit's key leaves out: the title and meta tags, which change nothing on a page
+#: (the build's date is one); the joined document takes its metadata from this build's.
+_METADATA = re.compile(r"<title>[^<]*</title>|<meta\b[^>]*>", re.IGNORECASE)
 #: How many times the units are laid out before the page numbers they print settle.
 _ROUNDS = 4
 
@@ -131,8 +134,19 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
         if settled:
             _NUMBERS.clear()
             _NUMBERS.update(numbers)
-            return _join(laid)
+            return _join(laid, _metadata(head, tail, render.base_url))
     return None
+
+
+def _metadata(head: str, tail: str, base_url: str):
+    """The document's metadata (title, authors, dates...) as WeasyPrint reads it from this
+    build's head: a unit kept from the last build carries the last build's."""
+    import weasyprint
+    from weasyprint.document import DocumentMetadata
+    from weasyprint.html import get_html_metadata
+
+    return DocumentMetadata(**get_html_metadata(weasyprint.HTML(string=head + tail,
+                                                                base_url=base_url)))
 
 
 def _unit(head: str, piece: str, tail: str, start: int, rtl: bool, hint: str, outside,
@@ -160,7 +174,7 @@ def _laid(head, piece, tail, first, rtl, outside, render, fetcher_for, memo):
     at = head.rfind("</head>")
     html = f"{head[:at]}<style>{style}</style>\n{head[at:]}{piece}{tail}"
     # Relative paths are read from the book's folder: another folder, another unit.
-    key = _digest_of(f"{render.base_url}\n{html}")
+    key = _digest_of(f"{render.base_url}\n{_METADATA.sub('', html)}")
     kept = _KEPT.get(key)
     if kept is not None and all(outside(name) == number
                                 for name, number in kept.printed.items()):
@@ -220,7 +234,7 @@ def _digest(fetcher, url: str) -> str | None:
         return None
 
 
-def _join(laid) -> Joined:
+def _join(laid, metadata) -> Joined:
     """One document of every unit's pages, blank pages where a unit opens a page late."""
     from weasyprint.document import Page
 
@@ -237,6 +251,7 @@ def _join(laid) -> Joined:
                 warnings.append(warning)
     units = tuple(unit for _, _, unit in laid)
     document = units[0].document.copy(all_pages)
+    document.metadata = metadata
     # Writing a PDF changes a colour profile's Pillow object (its bytes grow): a unit kept
     # from the last build would carry that into this one. Each joined document gets
     # profiles made again from the bytes the unit's layout read.
