@@ -57,7 +57,10 @@ def run(command: list[str], cwd: Path = ROOT, env: dict | None = None,
     if memory:
         command = [PYTHON, "-c", MEASURE, *command[1:]] if command[0] == PYTHON else command
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})},
+    # As a user's Python runs: it keeps the compiled modules (a sandbox may forbid it).
+    environment = {key: value for key, value in os.environ.items()
+                   if key != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(command, cwd=cwd, env={**environment, **(env or {})},
                           capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:

@@ -7,8 +7,6 @@ import io
 import re
 import warnings
 
-from lxml import etree
-
 from ..namespaces import SVG
 
 #: Image types an EPUB 3 reading system must support (core media types), by file suffix.
@@ -88,6 +86,8 @@ def svg_problem(data: bytes) -> str | None:
         return "is an SVG with a DOCTYPE (entities can read files); remove it"
     if re.search(rb"<\?(?!xml[\s?])", data):
         return "is an SVG with a processing instruction (such as xml-stylesheet); remove it"
+    from lxml import etree          # here: a build with nothing to do never parses XML
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, remove_comments=True)
     try:
