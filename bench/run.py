@@ -265,7 +265,7 @@ from pathlib import Path
 from bindery.builder import build
 from bindery.builder.request import BuildRequest
 book, out, chapter = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-request = BuildRequest(book_dir=book, out_dir=out, parallel=False, keep_layout=True)  # as watch
+request = BuildRequest(book_dir=book, out_dir=out, keep_layout=True)   # as watch asks
 build(request)                      # what watch does when it starts
 times = []
 for index in range(int(sys.argv[4])):

@@ -176,9 +176,11 @@ def watch(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool,
     """
     from .watch import watch as run_watch
 
-    # No second process while the file watcher's thread runs: fork and threads mix badly.
+    # The press PDF is written by a forked process, as in `build`. The file watcher's
+    # thread is Rust's (watchfiles), which the child never calls; Bindery's own threads
+    # have finished before it forks (builder/work.py).
     request = _request(book_dir, out_dir, formats, strict, sheet, flip, sheets_per_signature,
-                       creep_mm, parallel=False, keep_layout=True)
+                       creep_mm, keep_layout=True)
     try:
         run_watch(book_dir, out_dir, lambda: run_build(request, verbose, quiet),
                   say=lambda text: click.echo(text),
@@ -206,8 +208,7 @@ def serve(book_dir: Path, out_dir: Path, port: int, quiet: bool, verbose: bool) 
     """
     from .serve import serve_book
 
-    request = _request(book_dir, out_dir, (), False, None, None, None, None, parallel=False,
-                       keep_layout=True)
+    request = _request(book_dir, out_dir, (), False, None, None, None, None, keep_layout=True)
     serve_book(book_dir, out_dir, port, lambda: run_build(request, verbose, quiet),
                say=lambda text: click.echo(text),
                fail=lambda text: click.secho(text, err=True, fg="red"))

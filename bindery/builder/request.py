@@ -40,7 +40,7 @@ class BuildRequest:
     strict: bool = False                  # a warning stops the build
     booklet: BookletOverrides = field(default_factory=BookletOverrides)
     force: bool = False                   # rebuild every output, stale or not
-    parallel: bool = True                 # threads and a second process (not in `watch`)
+    parallel: bool = True                 # threads and a second process
     # Lay out a unit at a time and keep the units for the next build in this process
     # (`watch`, `serve`); a single build lays the book out in one pass, which is faster
     # when nothing is kept (pdf/units.py).
