@@ -112,16 +112,17 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
     owner = {name: index for index, piece in enumerate(pieces) for name in _ID.findall(piece)}
     numbers = dict(_NUMBERS)
     memo: dict[str, str] = {}
+    breaks: dict[str, str] = {}
     for _ in range(_ROUNDS):
         laid, start, kept, hint = [], 1, {}, "auto"
         for index, piece in enumerate(pieces):
             def outside(name: str, index=index) -> int | None:
                 return numbers.get(name, 0) if owner.get(name, index) != index else None
-            hint = _BREAKS.get(_digest_of(piece), hint)
+            hint = breaks.get(_digest_of(piece), _BREAKS.get(_digest_of(piece), hint))
             unit, blank, key = _unit(head, piece, tail, start, rtl, hint, outside, render,
                                      fetcher_for, memo)
             kept[key] = unit
-            hint = _BREAKS[_digest_of(piece)] = unit.first_break
+            hint = breaks[_digest_of(piece)] = unit.first_break
             laid.append((start, blank, unit))
             start += blank + len(unit.document.pages)
         found = {name: first + blank + page for first, blank, unit in laid
@@ -134,6 +135,8 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
         if settled:
             _NUMBERS.clear()
             _NUMBERS.update(numbers)
+            _BREAKS.clear()
+            _BREAKS.update(breaks)
             return _join(laid, _metadata(head, tail, render.base_url))
     return None
 
