@@ -805,25 +805,6 @@ def test_a_site_file_changed_since_the_build_keeps_the_folder(site_out, tmp_path
     assert any("kept" in line and SITE in line for line in output.split("\n")), output
 
 
-def test_files_a_desktop_leaves_in_the_site_stay_and_do_not_block(site_out, tmp_path):
-    """Opening the site folder in Finder or Explorer leaves .DS_Store or Thumbs.db in it:
-    the next build replaces the site all the same and carries them over; clean leaves
-    them (they are not Bindery's)."""
-    finder = {".DS_Store": b"Bud1 finder", "read/.DS_Store": b"Bud1 read",
-              "read/._un.html": b"apple double", "Thumbs.db": b"windows"}
-    for name, data in finder.items():
-        (site_out / SITE / name).write_bytes(data)
-    book = copy_book(TINY, tmp_path / "book")
-    edit(book / "chapitres" / "un.md", "petit livre", "grand livre")
-    ok(*build(book, site_out, "epub", "site"))
-    after = _site_files(site_out)
-    assert b"grand livre" in after["read/un.html"]
-    assert {name: after.get(name) for name in finder} == finder
-    assert "unchanged" in ok(*build(book, site_out, "epub", "site"))
-    ok(*cli("clean", book, "--out", site_out))
-    assert _site_files(site_out) == finder
-
-
 def test_a_folder_bindery_did_not_make_is_not_replaced(tmp_path):
     out = tmp_path / "out"
     (out / SITE).mkdir(parents=True)

@@ -2,12 +2,7 @@
 files written under a temporary name, and its removal. Like the rest of the output folder,
 nothing here follows a symbolic link: a folder holding a link, a device or anything but
 folders and regular files is not Bindery's, so it has no checksum and is never replaced or
-removed.
-
-A file a desktop leaves in a folder someone opened (Finder's ``.DS_Store`` and ``._*``,
-Windows' ``Thumbs.db`` and ``desktop.ini``, KDE's ``.directory``) is not part of the output:
-it counts for nothing in the checksum, it moves into the new folder when the output is
-replaced, and it stays when the output is removed (it is not Bindery's to delete)."""
+removed."""
 
 from __future__ import annotations
 
@@ -20,14 +15,6 @@ from pathlib import Path
 from ..model import Folder
 
 _NO_FOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-_DESKTOP_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
-
-
-def desktop_file(name: str) -> bool:
-    """Whether a file of this name is one a desktop leaves in the folders it shows."""
-    return name in _DESKTOP_NAMES or name.startswith("._")
 
 
 def digest(data: bytes | Folder) -> str:
@@ -67,8 +54,6 @@ def folder_checksum(path: Path) -> str | None:
                 try:
                     if not stat.S_ISREG(os.fstat(handle).st_mode):
                         return None
-                    if desktop_file(name):
-                        continue
                     digest = hashlib.sha256()
                     with os.fdopen(os.dup(handle), "rb") as reader:
                         for block in iter(lambda: reader.read(1 << 20), b""):
@@ -104,34 +89,6 @@ def write_folder(path: Path, folder: Folder) -> None:
             os.close(handle)
 
 
-def carry_desktop_files(old: Path, new: Path) -> None:
-    """Move the desktop's files from a folder output being replaced into its new folder, at
-    the same places (unless the new folder has a file of that name)."""
-    for folder, _, files in os.walk(old, followlinks=False):
-        for name in files:
-            if not desktop_file(name):
-                continue
-            target = new / Path(folder).relative_to(old) / name
-            if os.path.lexists(target):
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(os.path.join(folder, name), target)
-
-
 def remove_folder(path: Path) -> None:
-    """Remove a folder Bindery made (its checksum was checked), never through a link; a
-    desktop's files stay, with the folders that hold them."""
-    if not any(desktop_file(name) for _, _, files in os.walk(path) for name in files):
-        shutil.rmtree(path)
-        return
-    for folder, folders, files in os.walk(path, topdown=False, followlinks=False):
-        for name in files:
-            if not desktop_file(name):
-                os.unlink(os.path.join(folder, name))
-        for name in folders:
-            try:
-                os.rmdir(os.path.join(folder, name))
-            except OSError:
-                pass                      # it holds a desktop's file
-    if not any(path.iterdir()):
-        path.rmdir()
+    """Remove a folder Bindery made (its checksum was checked), never through a link."""
+    shutil.rmtree(path)

@@ -20,8 +20,7 @@ from typing import Any, Iterator
 
 from ..errors import BookError
 from ..model import Folder
-from .folders import (carry_desktop_files, digest, folder_checksum, remove_folder,
-                      write_folder)
+from .folders import digest, folder_checksum, remove_folder, write_folder
 from ..paths import MiB
 from .fingerprint import Identity
 from .manifest import LEGACY_NAME, Manifest, manifest_name
@@ -283,7 +282,6 @@ class OutputFolder:
                     old = self.path / f".{name}.old.{os.getpid()}.tmp"
                     os.rename(self.path / name, old)
                     os.rename(self.path / temporary, self.path / name)
-                    carry_desktop_files(old, self.path / name)
                     remove_folder(old)
                 elif (self.path / temporary).exists():
                     os.replace(self.path / temporary, self.path / name)
