@@ -68,14 +68,5 @@ def _fetcher_class():
             except BookError as error:
                 raise Refused(url, f"cannot be read: {error.message}") from None
 
-        def unchanged(self, read: dict[str, str]) -> bool:
-            """Whether every file in ``read`` (url -> digest) still has those bytes."""
-            for url, digest in read.items():
-                try:
-                    if hashlib.sha256(self.file(url)[1]).hexdigest() != digest:
-                        return False
-                except FatalURLFetchingError:
-                    return False
-            return True
 
     return BookFetcher
