@@ -5,6 +5,7 @@ out again, and the result is still that of one pass."""
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -146,15 +147,76 @@ def test_a_changed_image_lays_its_unit_out_again(tmp_path, monkeypatch):
     assert any(unit not in before.units for unit in after.units[1:])
 
 
-@pytest.mark.parametrize("css", ["section.chapter { counter-increment: chapter; }",
-                                 "@page :first { margin-top: 30mm; }"])
-def test_styles_that_number_across_units_lay_the_book_out_in_one_pass(css, tmp_path):
-    book_dir = copy_book(TINY, tmp_path / "book")
-    (book_dir / "styles").mkdir(exist_ok=True)
+#: Print styles units can give: the pages one pass makes, byte for byte.
+STYLES_UNITS_GIVE = {
+    "first-page": "@page :first { margin-top: 30mm; }",
+    "blank-page-text": "@page :blank { @top-center { content: 'This page is blank'; } }",
+    "left-background": "@page :left { background: #eee; }",
+    "string-from-an-earlier-chapter":
+        "h2 { string-set: part content(); } @page :right { @top-center { content: string(part); } }",
+}
+
+
+@pytest.mark.parametrize("css", STYLES_UNITS_GIVE.values(), ids=STYLES_UNITS_GIVE.keys())
+def test_page_styles_and_named_strings_give_the_bytes_of_one_pass(css, tmp_path, monkeypatch):
+    book_dir = generated_book(tmp_path / "book")
+    # A chapter with no part heading: on its pages, the string is the last chapter's.
+    chapter = book_dir / "text" / "c03.md"
+    chapter.write_text(re.sub(r"## A part.*\n", "", chapter.read_text("utf-8"))
+                       + "\n\n" + " ".join(WORDS * 25) + "\n", "utf-8")
+    for path in (book_dir / "text").glob("*.md"):
+        path.write_text(path.read_text("utf-8").replace("c03.md#part-3", "c01.md#part-1"),
+                        "utf-8")
+    (book_dir / "styles").mkdir()
     (book_dir / "styles" / "print.css").write_text(
         (STYLES / "print.css").read_text("utf-8") + css + "\n", "utf-8")
-    _, layout = laid_out(book_dir)
+    assert_same_as_one_pass(book_dir, monkeypatch)
+
+
+#: Print styles that carry state across units, or make a unit no unit.
+STYLES_FOR_ONE_PASS = {
+    "counter": "section.chapter { counter-increment: chapter; }",
+    "page-total": "@page :right { @bottom-center { content: counter(page) ' / ' counter(pages); } }",
+    "page-counter-reset": "section.chapter { counter-reset: page 1; }",
+    "imported-counter": "@import url(more.css);",
+    "notes-through-the-book": "section { counter-reset: none; } body { counter-reset: footnote; }",
+    "run-on-chapters": "section.chapter { break-before: auto !important; }",
+}
+
+
+@pytest.mark.parametrize("css", STYLES_FOR_ONE_PASS.values(), ids=STYLES_FOR_ONE_PASS.keys())
+def test_styles_units_cannot_give_lay_the_book_out_in_one_pass(css, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book_dir = generated_book(tmp_path / "book")
+    styles = book_dir / "styles"
+    styles.mkdir()
+    base = (STYLES / "print.css").read_text("utf-8")
+    if css.startswith("@import"):
+        base = css + "\n" + base
+        (styles / "more.css").write_text("section.chapter { counter-increment: chapter; }\n"
+                                         "h1::before { content: counter(chapter) '. '; }\n")
+    elif "body { counter-reset: footnote" in css:
+        base = base.replace("section { counter-reset: footnote; }", css)
+    else:
+        base += css + "\n"
+    (styles / "print.css").write_text(base, "utf-8")
+    book, layout = laid_out(book_dir)
     assert layout.units == ()
+    assert layout.page_count > 8
+
+
+def test_a_note_running_past_its_chapter_lays_the_book_out_in_one_pass(tmp_path, monkeypatch):
+    """One pass sets the end of a long last note on the next chapter's first page; alone,
+    the chapter would make a page for it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book_dir = generated_book(tmp_path / "book", chapter_start="any")
+    chapter = book_dir / "text" / "c02.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\nLast words here.[^long]\n\n[^long]: "
+                       + " ".join(WORDS * 8) + "\n", "utf-8")
+    book, layout = laid_out(book_dir)
+    assert layout.units == ()
+    _, one_pass = laid_out(book_dir, units=False)
+    assert reading_pdf(book, layout).data == reading_pdf(book, one_pass).data
 
 
 def test_a_print_template_without_marks_is_laid_out_in_one_pass(tmp_path):

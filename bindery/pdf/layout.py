@@ -119,9 +119,7 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> 
                 raise _refused(error, sandbox, path) from None
         css_warnings.extend(found)
     parts = units_module.split(pages.print_html) if units else None
-    if parts is not None and units_module.unsafe(
-            parts[0], [path.read_text("utf-8", errors="replace")
-                       for path in pages.print_stylesheets]):
+    if parts is not None and units_module.unsafe(parts[0], list(pages.print_stylesheets)):
         parts = None
     joined = None
     with weasyprint_log(book) as warnings:

@@ -7,21 +7,26 @@ mark: laid out alone from the right first page, a unit gives the pages one pass 
 book gives, and the joined document writes the same bytes (``tests/test_units.py``). What
 crosses units is given to each:
 
-- its first page number (``@page :first { counter-reset: page N }``) and side (the root's
-  ``break-before``). When the unit asks to open on the other side, it is laid out from the
-  next page and a blank page goes first, as one pass makes it;
+- the page it follows: every unit but the first is laid out after a lead page, numbered and
+  sided as the page before it (``@page :first { counter-reset: page N }``, the root's
+  ``break-before``), and dropped afterwards. The unit's own forced break makes its first page,
+  and the blank page before it when it opens on the other side, as one pass makes them
+  (``:blank``, ``:left`` and named pages included);
+- the named strings (``string-set``) as the units before it left them, set on the lead page;
 - the page numbers of anchors in other units, for ``target-counter()`` (the contents page,
   "see page 42"): WeasyPrint's target collector is given them (the last build's numbers, 0
   the first time), and a unit is laid out again when a number it printed has moved.
 
 Each unit laid out is kept for the next build in this process (``watch``, ``serve``), keyed by
-its HTML (first page number and side included) and checked against the files its layout read
-and the numbers it printed: after an edit, only the units whose text changed, or which begin
-on another page, are laid out again.
+its HTML (its lead page included) and checked against the files its layout read and the
+numbers it printed: after an edit, only the units whose text changed, or which begin on
+another page, are laid out again.
 
-Stylesheets that carry state from one unit to the next (``counter-increment``,
-``counter-set``, ``target-text()``, ``@page :first``, ``@page :nth(N)``) make units unsafe:
-such a book is laid out in one pass (``layout.py``).
+What units cannot give makes a book laid out in one pass (``layout.py``): styles that carry
+other state across units (counters, the page counter reset, ``counter(pages)``,
+``target-text()``, ``@page :nth(N)``, footnotes numbered through the book), and, found while
+laying out, a unit that does not open a page (it runs on) or a footnote that runs past the
+end of its unit onto a page of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from ..model import Book, PageStart
@@ -37,9 +43,18 @@ from .layout import page_box, weasyprint_log
 from .pagemap import page_starts
 
 MARK = "<!-- bindery:unit -->"
+#: The class of the empty element on the page a unit is laid out after (``_laid``).
+LEAD = "bindery-lead"
 
-_UNSAFE = re.compile(r"counter-(?:increment|set)\s*:|target-text\s*\("
-                     r"|@page[^{;]*:(?:first|nth\((?![^)]*\bof\b))", re.IGNORECASE)
+_UNSAFE = re.compile(r"counter-(?:increment|set)\s*:|counter-reset\s*:[^;}]*\bpage\b"
+                     r"|target-text\s*\(|counters?\(\s*pages\b"
+                     r"|@page[^{;]*:nth\((?![^)]*\bof\b)", re.IGNORECASE)
+_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?["']?([^"')\s;]+)""", re.IGNORECASE)
+_NOTES = re.compile(r"float\s*:\s*footnote", re.IGNORECASE)
+#: Footnotes numbered afresh in every chapter (Bindery's ``section { counter-reset:
+#: footnote }``): else one pass numbers them through the book.
+_NOTES_RESET = re.compile(r"(?:^|[},\s])section(?:\.chapter)?\s*[,{][^}]*"
+                          r"counter-reset\s*:[^;}]*\bfootnote\b", re.IGNORECASE)
 _ID = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 #: What a unit's key leaves out: the title and meta tags, which change nothing on a page
@@ -55,7 +70,8 @@ class Unit:
 
     document: Any                      # WeasyPrint's Document
     html: Any                          # WeasyPrint's HTML (its elements, for the page map)
-    first_break: str                   # the first element's break-before
+    strings: tuple                     # the named strings as its last page leaves them
+    last_page: str                     # its last page's name ('' for none)
     anchors: dict[str, int]            # anchor -> index of its page in the unit
     starts: tuple[PageStart, ...]      # the page map, numbered from 1 in the unit
     printed: dict[str, int]            # another unit's anchor -> the page number it printed
@@ -78,9 +94,6 @@ class Joined:
 #: numbers it found: the next build starts from them.
 _KEPT: dict[str, Unit] = {}
 _NUMBERS: dict[str, int] = {}
-#: A unit's text's digest -> its first element's break-before, from the last build: which of
-#: its two possible first pages to try first.
-_BREAKS: dict[str, str] = {}
 
 
 def split(html: str) -> tuple[str, str, list[str]] | None:
@@ -96,47 +109,68 @@ def split(html: str) -> tuple[str, str, list[str]] | None:
     return html[:body.end()], html[end:], pieces
 
 
-def unsafe(html_head: str, stylesheets: list[str]) -> bool:
-    """Whether the document's styles carry state from one unit to the next."""
-    return any(_UNSAFE.search(text) for text in (html_head, *stylesheets))
+def unsafe(html_head: str, stylesheets: list[Path]) -> bool:
+    """Whether the document's styles (and those they import) carry state from one unit to
+    the next: counters other than the notes', the page counter reset, the total page
+    count, ``target-text()``, pages chosen by their place in the whole book, or footnotes
+    numbered through the book. A stylesheet that cannot be read here counts as unsafe."""
+    texts, todo, seen = [html_head], list(stylesheets), set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            text = path.read_text("utf-8", errors="replace")
+        except OSError:
+            return True
+        texts.append(text)
+        for url in _IMPORT.findall(text):
+            target = (path.parent / url).resolve()
+            if ":" in url or not target.is_relative_to(path.parent.resolve()) \
+                    or not target.is_file():
+                return True
+            todo.append(target)
+    css = "\n".join(texts)
+    return bool(_UNSAFE.search(css)
+                or (_NOTES.search(css) and not _NOTES_RESET.search(css)))
 
 
 def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
                   fetcher_for: Callable) -> Joined | None:
     """Lay the units out, each from the page it begins on, until the page numbers they
-    print are those their targets are on; None when they do not settle. ``fetcher_for()``
-    makes a URL fetcher confined to the book."""
+    print are those their targets are on; None when they do not settle, or when a unit
+    turns out not to be one (it runs on from the last page, or a note runs past its end).
+    ``fetcher_for()`` makes a URL fetcher confined to the book."""
     head, tail, pieces = parts
     rtl = book.direction == "rtl"
     render = _renderer(book, base_url)
     owner = {name: index for index, piece in enumerate(pieces) for name in _ID.findall(piece)}
     numbers = dict(_NUMBERS)
     memo: dict[str, str] = {}
-    breaks: dict[str, str] = {}
     for _ in range(_ROUNDS):
-        laid, start, kept, hint = [], 1, {}, "auto"
+        laid, start, kept, carried = [], 1, {}, None
         for index, piece in enumerate(pieces):
             def outside(name: str, index=index) -> int | None:
                 return numbers.get(name, 0) if owner.get(name, index) != index else None
-            hint = breaks.get(_digest_of(piece), _BREAKS.get(_digest_of(piece), hint))
-            unit, blank, key = _unit(head, piece, tail, start, rtl, hint, outside, render,
-                                     fetcher_for, memo)
+            unit, key = _laid(head, piece, tail, start, rtl, carried, outside, render,
+                              fetcher_for, memo)
+            if unit is None:
+                return None
             kept[key] = unit
-            hint = breaks[_digest_of(piece)] = unit.first_break
-            laid.append((start, blank, unit))
-            start += blank + len(unit.document.pages)
-        found = {name: first + blank + page for first, blank, unit in laid
+            laid.append((start, unit))
+            start += len(unit.document.pages)
+            carried = (unit.strings, unit.last_page)
+        found = {name: first + page for first, unit in laid
                  for name, page in unit.anchors.items()}
         settled = all(found.get(name, 0) == number
-                      for _, _, unit in laid for name, number in unit.printed.items())
+                      for _, unit in laid for name, number in unit.printed.items())
         numbers.update(found)
         _KEPT.clear()
         _KEPT.update(kept)
         if settled:
             _NUMBERS.clear()
             _NUMBERS.update(numbers)
-            _BREAKS.clear()
-            _BREAKS.update(breaks)
             return _join(laid, _metadata(head, tail, render.base_url))
     return None
 
@@ -152,30 +186,22 @@ def _metadata(head: str, tail: str, base_url: str):
                                                                 base_url=base_url)))
 
 
-def _unit(head: str, piece: str, tail: str, start: int, rtl: bool, hint: str, outside,
-          render, fetcher_for, memo) -> tuple[Unit, int, str]:
-    """The unit that begins on page ``start``, whether a blank page goes before it, and its
-    key. It is laid out from ``start`` or, when it asks to open on the other side, from the
-    next page; ``hint`` (its break-before last time) says which to try first."""
-    side = _side(start, rtl)
-    first_try = 1 if _opens_on(hint, rtl) not in (None, side) else 0
-    for blank in (first_try, 1 - first_try):
-        unit, key = _laid(head, piece, tail, start + blank, rtl, outside, render,
-                          fetcher_for, memo)
-        wanted = _opens_on(unit.first_break, rtl)
-        if (wanted is not None and wanted != side) == bool(blank):
-            return unit, blank, key
-    raise AssertionError("a unit opens on neither side")
+def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, memo):
+    """The unit that begins on page ``start`` and its key, or None when it is not a unit.
 
-
-def _laid(head, piece, tail, first, rtl, outside, render, fetcher_for, memo):
-    """The unit laid out from page ``first``: kept from the last build when its HTML, the
-    files it read and the numbers it printed are all the same, else laid out now."""
+    Every unit but the first is laid out after a lead page, numbered ``start - 1`` and on
+    that page's side and with its name, which holds an empty element setting the named
+    strings (``string-set``) as the units before left them (``carried``). The unit's own forced break then takes it to the next
+    page, or past a blank page when it opens on the other side, as one pass does; the lead
+    page is dropped. The unit is kept from the last build when its HTML, the files it read
+    and the numbers it printed are all the same, else laid out now."""
+    first = start - 1 if carried is not None else start
     style = f"@page :first {{ counter-reset: page {first} }}"
     if _side(first, rtl) != _side(1, rtl):
         style += f" html {{ break-before: {_side(first, rtl)} }}"
     at = head.rfind("</head>")
-    html = f"{head[:at]}<style>{style}</style>\n{head[at:]}{piece}{tail}"
+    lead = "" if carried is None else _lead(*carried)
+    html = f"{head[:at]}<style>{style}</style>\n{head[at:]}{lead}{piece}{tail}"
     # Relative paths are read from the book's folder: another folder, another unit.
     key = _digest_of(f"{render.base_url}\n{_METADATA.sub('', html)}")
     kept = _KEPT.get(key)
@@ -188,6 +214,16 @@ def _laid(head, piece, tail, first, rtl, outside, render, fetcher_for, memo):
     printed: dict[str, int] = {}
     html_object, document, warnings = render(html, fetcher, _collector(outside, printed))
     boxes = [page_box(page) for page in document.pages]
+    if carried is not None:
+        if len(boxes) < 2 or _runs_on(boxes[0]):
+            return None, key
+        ended = _strings(boxes)              # the lead page's strings, then the unit's
+        del document.pages[0]
+        boxes = boxes[1:]
+    else:
+        ended = _strings(boxes)
+    if _note_runs_past(boxes):
+        return None, key
     elements = {element.get("id"): element for element in html_object.etree_element.iter()
                 if element.get("id") is not None}
     anchors: dict[str, int] = {}        # a block split across pages: its first page
@@ -195,10 +231,59 @@ def _laid(head, piece, tail, first, rtl, outside, render, fetcher_for, memo):
         for name in page.anchors:
             anchors.setdefault(name, index)
     memo.update(fetcher.read)
-    return Unit(document, html_object, _first_break(boxes[0]) if boxes else "auto", anchors,
+    last_page = boxes[-1].page_type.name if boxes else ""
+    return Unit(document, html_object, ended, last_page, anchors,
                 tuple(page_starts(boxes, elements)), printed, dict(fetcher.read),
                 tuple(warnings), {name: profile.content for name, profile
                                   in document.color_profiles.items()}), key
+
+
+def _lead(strings: tuple[tuple[str, str], ...], page: str) -> str:
+    """The lead page's element: empty, on a page named as the last unit's last page,
+    setting the named strings as they stand."""
+    values = ", ".join(f"{name} {_css_string(text)}" for name, text in strings)
+    style = (f"page: {page}; " if page else "") + (f"string-set: {values}" if values else "")
+    return f'<div class="{LEAD}" style="{style}"></div>'
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string, inside an HTML attribute in double quotes."""
+    escaped = "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} " for ch in text)
+    return f"'{escaped}'"
+
+
+def _strings(boxes) -> tuple[tuple[str, str], ...]:
+    """The named strings as the last of ``boxes`` leaves them: the last value each was set
+    to, in the order the boxes come."""
+    found: dict[str, str] = {}
+    for box in boxes:
+        for descendant in box.descendants():
+            for name, text in getattr(descendant, "string_set", None) or ():
+                found[name] = text
+    return tuple(sorted(found.items()))
+
+
+def _runs_on(lead_page) -> bool:
+    """Whether the unit began on the lead page: it does not open a page of its own."""
+    for box in lead_page.descendants():
+        if getattr(box, "element_tag", None) == "body":
+            return any(getattr(child, "element", None) is not None
+                       and child.element.get("class") != LEAD for child in box.children)
+    return False
+
+
+def _note_runs_past(boxes) -> bool:
+    """Whether footnotes go on past the unit's text, onto a last page that holds only
+    them: one pass would carry them onto the next unit's first page."""
+    last = boxes[-1] if len(boxes) > 1 else None
+    if last is None:
+        return False
+    kinds = {type(child).__name__: child for child in last.children}
+    area = kinds.get("FootnoteAreaBox")
+    return bool(area is not None and area.children) and not any(
+        getattr(box, "text", "").strip() for child in last.children
+        if type(child).__name__ not in ("FootnoteAreaBox", "MarginBox")
+        for box in child.descendants())
 
 
 def _renderer(book: Book, base_url: str):
@@ -238,21 +323,17 @@ def _digest(fetcher, url: str) -> str | None:
 
 
 def _join(laid, metadata) -> Joined:
-    """One document of every unit's pages, blank pages where a unit opens a page late."""
-    from weasyprint.document import Page
-
+    """One document of every unit's pages."""
     all_pages, starts, warnings, said = [], [], [], set()
-    for first, blank, unit in laid:
-        if blank:
-            all_pages.append(Page(page_box(unit.document.pages[0]).copy_with_children([])))
+    for first, unit in laid:
         all_pages.extend(unit.document.pages)
-        starts.extend(dataclasses.replace(start, number=start.number + first - 1 + blank)
+        starts.extend(dataclasses.replace(start, number=start.number + first - 1)
                       for start in unit.starts)
         for warning in unit.warnings:
             if warning.message not in said:
                 said.add(warning.message)
                 warnings.append(warning)
-    units = tuple(unit for _, _, unit in laid)
+    units = tuple(unit for _, unit in laid)
     document = units[0].document.copy(all_pages)
     document.metadata = metadata
     # Writing a PDF changes a colour profile's Pillow object (its bytes grow): a unit kept
@@ -277,27 +358,6 @@ def _side(number: int, rtl: bool) -> str:
     one in a right-to-left book (WeasyPrint's rule)."""
     first, other = ("left", "right") if rtl else ("right", "left")
     return first if number % 2 else other
-
-
-def _opens_on(value: str, rtl: bool) -> str | None:
-    """The side a ``break-before`` value asks a unit to open on, if any."""
-    if value in ("left", "right"):
-        return value
-    if value in ("recto", "verso"):
-        return "right" if (value == "recto") != rtl else "left"
-    return None
-
-
-def _first_break(page) -> str:
-    """The ``break-before`` of the body's first child on a laid-out page."""
-    todo = [page]
-    while todo:
-        box = todo.pop(0)
-        if getattr(box, "element_tag", None) == "body":
-            children = [child for child in box.children if getattr(child, "style", None)]
-            return children[0].style["break_before"] if children else "auto"
-        todo.extend(getattr(box, "children", ()))
-    return "auto"
 
 
 class _Target:
