@@ -2,7 +2,7 @@
 
 import sys
 
-from bindery.cli import main
+from bindery.quick import main
 
 if __name__ == "__main__":
     main(["build", *sys.argv[1:]])

@@ -1,5 +1,5 @@
 """``python -m bindery`` is the ``bindery`` command."""
 
-from .cli import main
+from .quick import main
 
 main()

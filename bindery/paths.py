@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import stat
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .errors import BookError
 
@@ -43,6 +45,8 @@ def read_file(path: Path, what: str = "file", limit: int = FILE_LIMIT) -> bytes:
         raise BookError(f"cannot read {what}: {error.strerror}", path) from None
     try:
         status = os.fstat(handle)
+        if _SEEN:
+            _SEEN[-1].files[os.path.abspath(path)] = signature(status)
         if stat.S_ISDIR(status.st_mode):
             raise BookError(f"{what} is a folder, not a file", path)
         if not stat.S_ISREG(status.st_mode):
@@ -66,3 +70,48 @@ def read_file(path: Path, what: str = "file", limit: int = FILE_LIMIT) -> bytes:
         raise BookError(f"cannot read {what}: {error.strerror}", path) from None
     finally:
         os.close(handle)
+
+
+# -- what a build read, to know later without reading it again ------------------------------
+
+class Seen:
+    """The files read (through ``read_file``) and the folders listed while it records, each
+    with what ``os.stat`` said of it before it was read: size, modification time and inode.
+    When a later ``os.stat`` says the same, the file holds the same bytes and the folder the
+    same names (the rule make and git go by; ``quick.py`` uses it)."""
+
+    def __init__(self):
+        self.files: dict[str, list[int]] = {}
+        self.folders: dict[str, list[int]] = {}
+
+    def listed(self, folder: Path) -> None:
+        """Note that ``folder``'s names were listed (or, when it does not exist, that its
+        parent's names say so)."""
+        path = os.path.abspath(folder)
+        while not os.path.isdir(path) and os.path.dirname(path) != path:
+            path = os.path.dirname(path)
+        self.folders[path] = signature(os.stat(path))
+
+
+_SEEN: list[Seen] = []
+
+
+def signature(status: os.stat_result) -> list[int]:
+    return [status.st_size, status.st_mtime_ns, status.st_ino]
+
+
+@contextmanager
+def recording() -> Iterator[Seen]:
+    """Record the files ``read_file`` reads, and the folders noted as listed, meanwhile."""
+    seen = Seen()
+    _SEEN.append(seen)
+    try:
+        yield seen
+    finally:
+        _SEEN.pop()
+
+
+def listed(folder: Path) -> None:
+    """Note, while recording, that ``folder``'s names were listed."""
+    if _SEEN:
+        _SEEN[-1].listed(folder)

@@ -8,6 +8,7 @@ import sys
 import click
 
 from .errors import display_path
+from .quick import nothing_line, unchanged_line
 
 
 def run_catalogue(paths, out_dir, make_request, jobs, shard_spec, report_path,
@@ -92,14 +93,14 @@ def run_build(request, verbose: bool, quiet: bool):
     for output in report.outputs:
         path = display_path(output.path).ljust(width)
         if not output.rebuilt:
-            click.echo(f"{output.format:8} {path} {'unchanged':>12}")
+            click.echo(unchanged_line(output.format, path, width))
             continue
         why = f"  ({output.reason} changed)" if output.reason else ""
         beside = " (alongside, in a second process)" if output.alongside else ""
         click.echo(f"{output.format:8} {path} {output.size / 1024:8.1f} KiB "
                    f"{output.seconds:6.2f} s{beside}{why}")
     if not report.rebuilt:
-        click.echo(f"nothing to do: every output is up to date ({report.seconds:.2f} s)")
+        click.echo(nothing_line(report.seconds))
         return report
     stages = dict(report.stages)
     reading = sum(stages.get(name, 0.0) for name in _READING)

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import BookError
-from ..paths import TEXT_LIMIT, read_file, relative_name_ok, within
+from ..paths import TEXT_LIMIT, listed, read_file, relative_name_ok, within
 from ..resources import PACKAGE, STYLES, TEMPLATES
 from ..source.names import is_slug, slugify
 from .outputs import OUTPUTS
@@ -75,14 +75,18 @@ def source_name(key: str, book_dir: Path) -> str:
 
 def _code_fingerprint() -> str:
     digest = hashlib.sha256(__version__.encode())
+    for folder in _folders(PACKAGE):
+        listed(folder)
     for path in sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("*.java")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode())
-        digest.update(path.read_bytes())
+        digest.update(read_file(path))
     return f"{__version__}:{digest.hexdigest()[:16]}"
 
 
 def _folder(root: Path, label: str, epub_only) -> tuple[dict[str, str], dict[str, str]]:
     common, epub = {}, {}
+    for folder in _folders(root):
+        listed(folder)
     if root.is_dir():
         for path in sorted(root.rglob("*")):
             if path.is_dir() or path.name.startswith(".") or _bytecode(path):
@@ -92,6 +96,14 @@ def _folder(root: Path, label: str, epub_only) -> tuple[dict[str, str], dict[str
             # A pipe or a link that leads out is recorded as such: the build then says why.
             target[f"{label}/{relative}"] = file_hash(path, root) or "not a readable file"
     return common, epub
+
+
+def _folders(root: Path) -> list[Path]:
+    """``root`` and every folder in it (whose names a listing of it reads)."""
+    if not root.is_dir():
+        return [root]
+    return [root, *(path for path in root.rglob("*")
+                     if path.is_dir() and "__pycache__" not in path.parts)]
 
 
 def _bytecode(path: Path) -> bool:
@@ -165,6 +177,8 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
             return None
         common[f"book/{name}"] = digest
     images = set(known_images)
+    for folder in _folders(book_dir / "images"):
+        listed(folder)
     images.update(path.relative_to(book_dir).as_posix()
                   for path in (book_dir / "images").rglob("*") if path.is_file())
     for name in sorted(images):
@@ -194,6 +208,8 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
     booklet = {"book.toml[booklet]": _settings(data, "booklet"),
                "options": json.dumps(booklet_options, sort_keys=True)}
     folders = sorted({(book_dir / name).parent for name in chapters})
+    for folder in folders:
+        listed(folder)
     notes = {"chapter files": sha256("\n".join(
         sorted(str(path) for folder in folders for path in folder.glob("*.md"))).encode())}
     epub_settings = data.get("epub") if isinstance(data.get("epub"), dict) else {}

@@ -29,6 +29,15 @@ def manifest_name(slug: str) -> str:
     return f".bindery-{slug}.json"
 
 
+#: How a stamp begins (its keys are sorted): a file that does not is not replaced.
+STAMP_START = b'{"book": '
+
+
+def stamp_name(slug: str) -> str:
+    """The stamp of a build that found nothing to do (``quick.py``)."""
+    return f".bindery-{slug}.stamp"
+
+
 @dataclass
 class Manifest:
     """What the last successful build of a book made, from what."""

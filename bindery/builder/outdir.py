@@ -23,7 +23,7 @@ from ..model import Folder
 from .folders import digest, folder_checksum, remove_folder, write_folder
 from ..paths import MiB
 from .fingerprint import Identity
-from .manifest import LEGACY_NAME, Manifest, manifest_name
+from .manifest import LEGACY_NAME, STAMP_START, Manifest, manifest_name, stamp_name
 from .outputs import OUTPUTS
 from .report import Progress
 
@@ -234,6 +234,16 @@ class OutputFolder:
         if previous is not None and not previous.identity.identifier and legacy.is_file():
             legacy.unlink()          # a Bindery 0.1 manifest, replaced by this book's own
 
+    def write_stamp(self, name: str, data: bytes) -> None:
+        """Write the stamp ``name`` (``quick.py``) in place of the last, never of another file."""
+        path = self.path / name
+        if os.path.lexists(path):
+            old = self.read(name, 16 * MiB)
+            if old is None or not old.startswith(STAMP_START):
+                return
+        temporary = self._write_temporary(name, data)
+        os.replace(self.path / temporary, path)
+
     def _write_temporary(self, name: str, data: bytes | Folder) -> str:
         temporary = f".{name}.{os.getpid()}.tmp"
         if isinstance(data, Folder):
@@ -336,10 +346,13 @@ class OutputFolder:
                         removed.append(path)
                     else:
                         kept.append((path, "changed since Bindery made it"))
-                for name in (manifest_name(identity.slug), LEGACY_NAME):
+                for name in (manifest_name(identity.slug), LEGACY_NAME,
+                             stamp_name(identity.slug)):
                     path = self.path / name
-                    if self.read(name, 16 * MiB) is not None and (
-                            name != LEGACY_NAME or not manifest.identity.identifier):
+                    data = self.read(name, 16 * MiB)
+                    if data is not None and (
+                            name != LEGACY_NAME or not manifest.identity.identifier) and (
+                            name != stamp_name(identity.slug) or data.startswith(STAMP_START)):
                         path.unlink()
                         removed.append(path)
             others = [path for path in self.path.glob(".bindery-*.json")]

@@ -104,6 +104,11 @@ def _unchanged(request: BuildRequest, plan: Plan, folder: OutputFolder) -> Build
     for fmt in request.formats:
         path = folder.path / manifest.outputs[fmt]["file"]
         report.outputs.append(Output(fmt, path, size_on_disk(path), 0.0, False))
+    if not report.warnings and plan.seen is not None:
+        from ..quick import write_stamp        # the next such build answers without this
+
+        write_stamp(folder, plan.identity.slug, request, plan.seen,
+                    [(fmt, manifest.outputs[fmt]["file"]) for fmt in request.formats])
     return report
 
 

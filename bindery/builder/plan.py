@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..paths import Seen, recording
 from .fingerprint import Identity, Inputs, fingerprint, identity_of, read_book_toml
 from .manifest import Manifest
 from .outdir import OutputFolder
@@ -19,6 +20,7 @@ class Plan:
     inputs: Inputs | None         # None when the sources cannot even be fingerprinted
     stale: tuple[str, ...]        # the outputs to make, in table order
     reuse_layout: bool            # no layout: the last one's page map and PDF serve
+    seen: Seen | None = None      # the files read and folders listed to decide
 
     def fresh(self, fmt: str, folder: OutputFolder) -> bool:
         """Whether the output on disk was made from exactly today's inputs."""
@@ -28,11 +30,12 @@ class Plan:
 
 
 def make_plan(request: BuildRequest, folder: OutputFolder) -> Plan:
-    data = read_book_toml(request.book_dir)        # read once, for both
-    book = identity_of(data) if data is not None else None
-    manifest = folder.read_manifest(book) if book is not None else None
-    inputs = fingerprint(request.book_dir, data, request.booklet.given(),
-                         manifest.images if manifest else [])
+    with recording() as seen:
+        data = read_book_toml(request.book_dir)        # read once, for both
+        book = identity_of(data) if data is not None else None
+        manifest = folder.read_manifest(book) if book is not None else None
+        inputs = fingerprint(request.book_dir, data, request.booklet.given(),
+                             manifest.images if manifest else [])
     plan = Plan(book, manifest, inputs, request.formats, False)
     if not (request.force or inputs is None or manifest is None):
         stale = tuple(fmt for fmt in request.formats if not plan.fresh(fmt, folder))
@@ -43,7 +46,7 @@ def make_plan(request: BuildRequest, folder: OutputFolder) -> Plan:
                           if fmt in stale or OUTPUTS[fmt].gathers)
         plan = Plan(book, manifest, inputs, stale, False)
     reuse = bool(plan.stale) and not _needs_layout(plan, folder)
-    return Plan(book, manifest, inputs, plan.stale, reuse)
+    return Plan(book, manifest, inputs, plan.stale, reuse, seen)
 
 
 def _needs_layout(plan: Plan, folder: OutputFolder) -> bool:

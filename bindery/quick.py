@@ -1,0 +1,165 @@
+"""The ``bindery`` command's first step: ``bindery build`` with nothing to do, answered
+before the rest of Bindery (and click) is imported.
+
+A build that finds nothing to do, asked for the plainest way (``bindery build [BOOK_DIR]
+[--out DIR] [--quiet]``, no other option), leaves a stamp in the output folder,
+``.bindery-<slug>.stamp``: every file it read to decide (book.toml, the chapters, images,
+templates, styles, Bindery's own code) and every folder it listed, each with what
+``os.stat`` said of it before it was read, and the same of the outputs and the manifest.
+The next such command stats those paths again: when every one says the same, and none was
+changed within two seconds of the stamp (a change in the same tick of the clock would not
+show), nothing changed, and the command prints what the full build would print. Anything
+else (another option, a changed file, no stamp, a build under way) runs the full command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+#: The stamp's format.
+STAMP = 1
+#: A file changed this close to the stamp (in nanoseconds) might have changed unseen.
+RACY_NS = 2_000_000_000
+
+
+def main(args: list[str] | None = None) -> None:
+    """``bindery ARGS``: answered here when it is a plain build with nothing to do."""
+    started = time.perf_counter()
+    args = list(sys.argv[1:] if args is None else args)
+    try:
+        outputs = nothing_to_do(args)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        outputs = None
+    if outputs is not None and _quiet(args):
+        sys.exit(0)
+    if outputs is not None:
+        from .errors import display_path
+
+        shown = [(fmt, display_path(path)) for fmt, path in outputs]
+        width = max(len(path) for _, path in shown)
+        for fmt, path in shown:
+            print(unchanged_line(fmt, path, width))
+        print(nothing_line(time.perf_counter() - started))
+        sys.exit(0)
+    from .cli import main as full
+
+    full(args)
+
+
+def unchanged_line(fmt: str, path: str, width: int) -> str:
+    return f"{fmt:8} {path.ljust(width)} {'unchanged':>12}"
+
+
+def nothing_line(seconds: float) -> str:
+    return f"nothing to do: every output is up to date ({seconds:.2f} s)"
+
+
+def _quiet(args: list[str]) -> bool:
+    return "-q" in args or "--quiet" in args
+
+
+def _plain(args: list[str]) -> tuple[str, str] | None:
+    """The book and output folders of ``build [BOOK_DIR] [--out DIR] [--quiet]``; None for
+    any other command line."""
+    if not args or args[0] != "build":
+        return None
+    book, out, rest = None, None, args[1:]
+    while rest:
+        word = rest.pop(0)
+        if word == "--out" and rest and out is None:
+            out = rest.pop(0)
+        elif word.startswith("--out=") and out is None:
+            out = word[len("--out="):]
+        elif word in ("-q", "--quiet"):
+            continue
+        elif not word.startswith("-") and book is None:
+            book = word
+        else:
+            return None
+    return book or "book", out or "dist"
+
+
+def nothing_to_do(args: list[str]) -> list[tuple[str, Path]] | None:
+    """The outputs (format, path) of the plain build ``args`` when a stamp shows nothing
+    changed since a build found nothing to do; else None."""
+    plain = _plain(args)
+    if plain is None:
+        return None
+    book, out = (os.path.abspath(path) for path in plain)
+    if not os.path.isdir(out):
+        return None
+    names = os.listdir(out)
+    if any(name.endswith(".journal") for name in names):
+        return None                                  # a build was interrupted: recover
+    for name in names:
+        if name.startswith(".bindery-") and name.endswith(".stamp"):
+            try:
+                with open(os.path.join(out, name), "rb") as handle:
+                    stamp = json.loads(handle.read(16 << 20))
+            except ValueError:
+                continue                               # not a stamp
+            if (isinstance(stamp, dict) and stamp.get("stamp") == STAMP
+                    and stamp.get("book") == book and stamp.get("out") == out):
+                if not _holds(stamp):
+                    return None
+                return [(fmt, Path(plain[1]) / name) for fmt, name in stamp["outputs"]]
+    return None
+
+
+def _holds(stamp: dict) -> bool:
+    """Whether every path the stamp records says what it said, none changed too close to
+    the stamp, and the environment is the one it was made in."""
+    if (stamp.get("package") != os.path.dirname(os.path.abspath(__file__))
+            or stamp.get("source_date_epoch") != os.environ.get("SOURCE_DATE_EPOCH", "")):
+        return False
+    made = stamp["time"]
+    for group in ("files", "folders", "made"):
+        for path, signature in stamp[group].items():
+            status = os.stat(path)
+            if [status.st_size, status.st_mtime_ns, status.st_ino] != signature:
+                return False
+            # The outputs were made by Bindery, before the build that found them fresh.
+            if group != "made" and made - signature[1] < RACY_NS:
+                return False
+    return True
+
+
+def write_stamp(folder, slug: str, request, seen, outputs: list[tuple[str, str]]) -> None:
+    """Leave the stamp of a plain build that found nothing to do, in its output folder
+    (locked by the caller). ``seen``: what deciding read (``paths.Seen``); ``outputs``:
+    (format, file name) of each output, as the manifest records them."""
+    from .builder.manifest import manifest_name, stamp_name
+    from .builder.outputs import FORMATS
+    from .paths import signature
+
+    if (request.formats != FORMATS or request.strict or request.force
+            or request.booklet.given()):
+        return
+    out = os.path.abspath(folder.path)
+    book = os.path.abspath(request.book_dir)
+    try:
+        with open(os.path.join(out, stamp_name(slug)), "rb") as handle:
+            old = json.loads(handle.read(16 << 20))
+        if old.get("book") == book and old.get("out") == out and _holds(old):
+            return                                     # the last one still holds
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    made: dict[str, list[int]] = {}
+    for name in [manifest_name(slug), *(name for _, name in outputs)]:
+        path = os.path.join(out, name)
+        made[path] = signature(os.stat(path))
+        if os.path.isdir(path) and not os.path.islink(path):
+            for root, dirs, files in os.walk(path):
+                for entry in dirs + files:
+                    inner = os.path.join(root, entry)
+                    made[inner] = signature(os.stat(inner))
+    stamp = {"stamp": STAMP, "book": book, "out": out,
+             "package": os.path.dirname(os.path.abspath(__file__)),
+             "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+             "time": time.time_ns(), "files": seen.files, "folders": seen.folders,
+             "made": made, "outputs": [[fmt, name] for fmt, name in outputs]}
+    folder.write_stamp(stamp_name(slug), json.dumps(stamp, sort_keys=True).encode())
