@@ -822,6 +822,28 @@ def test_a_link_inside_the_site_folder_makes_it_not_ours(site_out, tmp_path):
     assert any("kept" in line and SITE in line for line in output.split("\n")), output
 
 
+def test_a_desktops_files_in_the_site_folder_count_for_nothing(site_out, tmp_path):
+    """Opening the site in Finder leaves .DS_Store files: the site is still Bindery's, a
+    no-op build leaves it, a rebuild keeps them where their folders still are, and clean
+    removes the folder with them."""
+    for place in (site_out / SITE, site_out / SITE / "read"):
+        (place / ".DS_Store").write_bytes(b"Finder's view of " + place.name.encode())
+    (site_out / SITE / "._index.html").write_bytes(b"AppleDouble")
+    status, output = build(TINY, site_out, "epub", "site")
+    assert "built" not in ok(status, output)                     # nothing to do
+    book = copy_book(TINY, tmp_path / "book")
+    edit(book / "chapitres" / "un.md", "petit livre", "grand livre")
+    ok(*build(book, site_out, "epub", "site"))
+    assert b"grand livre" in (site_out / SITE / "read" / "un.html").read_bytes()
+    assert (site_out / SITE / "read" / ".DS_Store").read_bytes() == b"Finder's view of read"
+    assert (site_out / SITE / ".DS_Store").is_file()
+    assert (site_out / SITE / "._index.html").is_file()
+    assert not [path for path in site_out.iterdir() if path.name.endswith(".tmp")]
+    ok(*cli("clean", book, "--out", site_out))
+    assert not site_out.exists()
+    ok(*build(book, site_out, "epub", "site"))                  # and builds again
+
+
 def test_clean_removes_the_site_folder(site_out):
     ok(*cli("clean", TINY, "--out", site_out))
     assert not site_out.exists()

@@ -2,7 +2,13 @@
 files written under a temporary name, and its removal. Like the rest of the output folder,
 nothing here follows a symbolic link: a folder holding a link, a device or anything but
 folders and regular files is not Bindery's, so it has no checksum and is never replaced or
-removed."""
+removed.
+
+A file a desktop leaves in a folder someone opened (Finder's ``.DS_Store`` and ``._*``,
+Windows' ``Thumbs.db`` and ``desktop.ini``, KDE's ``.directory``) describes the folder, not
+its content: it counts for nothing in the checksum, it moves into the new folder when the
+output is replaced (where that folder is still there), and it goes with the folder when
+Bindery removes it."""
 
 from __future__ import annotations
 
@@ -15,6 +21,12 @@ from pathlib import Path
 from ..model import Folder
 
 _NO_FOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
+_DESKTOP_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
+
+
+def desktop_file(name: str) -> bool:
+    """Whether a file of this name is one a desktop leaves in the folders it shows."""
+    return name in _DESKTOP_NAMES or name.startswith("._")
 
 
 def digest(data: bytes | Folder) -> str:
@@ -54,6 +66,8 @@ def folder_checksum(path: Path) -> str | None:
                 try:
                     if not stat.S_ISREG(os.fstat(handle).st_mode):
                         return None
+                    if desktop_file(name):
+                        continue
                     digest = hashlib.sha256()
                     with os.fdopen(os.dup(handle), "rb") as reader:
                         for block in iter(lambda: reader.read(1 << 20), b""):
@@ -87,6 +101,25 @@ def write_folder(path: Path, folder: Folder) -> None:
             os.fsync(handle)
         finally:
             os.close(handle)
+
+
+def carry_desktop_files(old: Path, new: Path) -> None:
+    """Move a desktop's files from a folder output being replaced into its new folder, each
+    into the same folder there when that folder is still one (and holds no file of that
+    name); the others go with the old folder."""
+    for folder, _, files in os.walk(old, followlinks=False):
+        for name in files:
+            place = new / Path(folder).relative_to(old)
+            if (desktop_file(name) and stat.S_ISDIR(_mode(place))
+                    and not os.path.lexists(place / name)):
+                os.rename(os.path.join(folder, name), place / name)
+
+
+def _mode(path: Path) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
 
 
 def remove_folder(path: Path) -> None:

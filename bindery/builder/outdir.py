@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -20,7 +19,7 @@ from typing import Any, Iterator
 
 from ..errors import BookError
 from ..model import Folder
-from .folders import digest, folder_checksum, remove_folder, write_folder
+from .folders import carry_desktop_files, digest, folder_checksum, remove_folder, write_folder
 from ..paths import MiB
 from .fingerprint import Identity
 from .manifest import LEGACY_NAME, STAMP_START, Manifest, manifest_name, stamp_name
@@ -146,7 +145,7 @@ class OutputFolder:
         except OSError:
             return None
         data = self.read(name)
-        return hashlib.sha256(data).hexdigest() if data is not None else None
+        return digest(data) if data is not None else None
 
     def read_manifest(self, identity: Identity) -> Manifest | None:
         """This book's manifest, when there is a valid one; None for none, a void one, or
@@ -292,6 +291,7 @@ class OutputFolder:
                     old = self.path / f".{name}.old.{os.getpid()}.tmp"
                     os.rename(self.path / name, old)
                     os.rename(self.path / temporary, self.path / name)
+                    carry_desktop_files(old, self.path / name)
                     remove_folder(old)
                 elif (self.path / temporary).exists():
                     os.replace(self.path / temporary, self.path / name)
