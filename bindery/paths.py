@@ -76,7 +76,7 @@ def read_file(path: Path, what: str = "file", limit: int = FILE_LIMIT) -> bytes:
 
 class Seen:
     """The files read (through ``read_file``) and the folders listed while it records, each
-    with what ``os.stat`` said of it before it was read: size, modification time and inode.
+    with what ``os.stat`` said of it before it was read (``quick.signature_of``).
     When a later ``os.stat`` says the same, the file holds the same bytes and the folder the
     same names (the rule make and git go by; ``quick.py`` uses it)."""
 
@@ -97,7 +97,9 @@ _SEEN: list[Seen] = []
 
 
 def signature(status: os.stat_result) -> list[int]:
-    return [status.st_size, status.st_mtime_ns, status.st_ino]
+    from .quick import signature_of
+
+    return signature_of(status)
 
 
 @contextmanager

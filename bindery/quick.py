@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 #: The stamp's format.
-STAMP = 1
+STAMP = 2
 #: A file changed this close to the stamp (in nanoseconds) might have changed unseen.
 RACY_NS = 2_000_000_000
 
@@ -80,7 +80,7 @@ def _plain(args: list[str]) -> tuple[str, str] | None:
             book = word
         else:
             return None
-    return book or "book", out or "dist"
+    return (book if book is not None else "book"), (out if out is not None else "dist")
 
 
 def nothing_to_do(args: list[str]) -> list[tuple[str, Path]] | None:
@@ -89,12 +89,14 @@ def nothing_to_do(args: list[str]) -> list[tuple[str, Path]] | None:
     plain = _plain(args)
     if plain is None:
         return None
+    if "" in plain:
+        return None                                  # the full command says what "" is
     book, out = (os.path.abspath(path) for path in plain)
-    if not os.path.isdir(out):
-        return None
+    if os.path.islink(out) or not os.path.isdir(out):
+        return None                                  # the full command refuses a link
     names = os.listdir(out)
-    if any(name.endswith(".journal") for name in names):
-        return None                                  # a build was interrupted: recover
+    if any(name.endswith(".journal") for name in names) or _building(out):
+        return None                                  # a build was stopped, or is running
     for name in names:
         if name.startswith(".bindery-") and name.endswith(".stamp"):
             try:
@@ -103,11 +105,29 @@ def nothing_to_do(args: list[str]) -> list[tuple[str, Path]] | None:
             except ValueError:
                 continue                               # not a stamp
             if (isinstance(stamp, dict) and stamp.get("stamp") == STAMP
-                    and stamp.get("book") == book and stamp.get("out") == out):
+                    and stamp.get("book") == book and stamp.get("out") == out
+                    and stamp.get("real") == [os.path.realpath(book), os.path.realpath(out)]):
                 if not _holds(stamp):
                     return None
                 return [(fmt, Path(plain[1]) / name) for fmt, name in stamp["outputs"]]
     return None
+
+
+def _building(out: str) -> bool:
+    """Whether another Bindery holds the output folder's lock (it is writing there)."""
+    import fcntl
+
+    try:
+        handle = os.open(os.path.join(out, ".bindery.lock"), os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.lockf(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(handle)                               # and the lock with it
+    return False
 
 
 def _holds(stamp: dict) -> bool:
@@ -119,13 +139,19 @@ def _holds(stamp: dict) -> bool:
     made = stamp["time"]
     for group in ("files", "folders", "made"):
         for path, signature in stamp[group].items():
-            status = os.stat(path)
-            if [status.st_size, status.st_mtime_ns, status.st_ino] != signature:
+            if signature_of(os.stat(path)) != signature:
                 return False
             # The outputs were made by Bindery, before the build that found them fresh.
             if group != "made" and made - signature[1] < RACY_NS:
                 return False
     return True
+
+
+def signature_of(status: os.stat_result) -> list[int]:
+    """What a stamp records of a path: its size, the times of its last change of content
+    and of anything (the latter no one can set back), its inode, device and mode."""
+    return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino,
+            status.st_dev, status.st_mode]
 
 
 def write_stamp(folder, slug: str, request, seen, outputs: list[tuple[str, str]]) -> None:
@@ -134,7 +160,6 @@ def write_stamp(folder, slug: str, request, seen, outputs: list[tuple[str, str]]
     (format, file name) of each output, as the manifest records them."""
     from .builder.manifest import manifest_name, stamp_name
     from .builder.outputs import FORMATS
-    from .paths import signature
 
     if (request.formats != FORMATS or request.strict or request.force
             or request.booklet.given()):
@@ -151,13 +176,14 @@ def write_stamp(folder, slug: str, request, seen, outputs: list[tuple[str, str]]
     made: dict[str, list[int]] = {}
     for name in [manifest_name(slug), *(name for _, name in outputs)]:
         path = os.path.join(out, name)
-        made[path] = signature(os.stat(path))
+        made[path] = signature_of(os.stat(path))
         if os.path.isdir(path) and not os.path.islink(path):
             for root, dirs, files in os.walk(path):
                 for entry in dirs + files:
                     inner = os.path.join(root, entry)
-                    made[inner] = signature(os.stat(inner))
+                    made[inner] = signature_of(os.stat(inner))
     stamp = {"stamp": STAMP, "book": book, "out": out,
+             "real": [os.path.realpath(book), os.path.realpath(out)],
              "package": os.path.dirname(os.path.abspath(__file__)),
              "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
              "time": time.time_ns(), "files": seen.files, "folders": seen.folders,

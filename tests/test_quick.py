@@ -4,6 +4,8 @@ left (`bindery/quick.py`): only while every file it read and folder it listed is
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -65,7 +67,24 @@ def test_a_stamp_answers_until_a_source_an_output_or_the_command_changes(tmp_pat
         quick.main(["build", "book", "--out", "out", "--quiet"])
     assert done.value.code == 0 and capsys.readouterr().out == ""
 
+    # Not while another build holds the folder's lock, nor through a link to the folder.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time\n"
+         f"handle = os.open({str(out / '.bindery.lock')!r}, os.O_RDWR)\n"
+         "fcntl.lockf(handle, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert answered(book, out) is None
+    finally:
+        holder.kill()
+        holder.wait()
+    assert answered(book, out) is not None
+    os.symlink(out, tmp_path / "link")
+    assert answered(book, tmp_path / "link") is None
+
     # Not for another command line, nor another SOURCE_DATE_EPOCH.
+    assert quick.nothing_to_do(["build", str(book), "--out", ""]) is None
     assert answered(book, out, "--format", "epub") is None
     assert answered(book, out, "--strict") is None
     with source_date_epoch("1800000000"):

@@ -14,7 +14,7 @@ from helpers import BOOK, GUIDE, TINY, copy_book
 
 from bindery.builder.request import build_date, w3c_date
 from bindery.convert import convert
-from bindery.pdf import units
+from bindery.pdf import boundaries, units
 from bindery.pdf.layout import lay_out
 from bindery.pdf.press import press_pdf
 from bindery.pdf.reading import reading_pdf
@@ -157,8 +157,9 @@ STYLES_UNITS_GIVE = {
 }
 
 
-@pytest.mark.parametrize("css", STYLES_UNITS_GIVE.values(), ids=STYLES_UNITS_GIVE.keys())
-def test_page_styles_and_named_strings_give_the_bytes_of_one_pass(css, tmp_path, monkeypatch):
+def test_page_styles_and_named_strings_give_the_bytes_of_one_pass(tmp_path, monkeypatch):
+    """All four at once, on a book whose blank pages, left pages and running strings show
+    them (a single book keeps the suite short)."""
     book_dir = generated_book(tmp_path / "book")
     # A chapter with no part heading: on its pages, the string is the last chapter's.
     chapter = book_dir / "text" / "c03.md"
@@ -169,7 +170,8 @@ def test_page_styles_and_named_strings_give_the_bytes_of_one_pass(css, tmp_path,
                         "utf-8")
     (book_dir / "styles").mkdir()
     (book_dir / "styles" / "print.css").write_text(
-        (STYLES / "print.css").read_text("utf-8") + css + "\n", "utf-8")
+        (STYLES / "print.css").read_text("utf-8") + "\n".join(STYLES_UNITS_GIVE.values())
+        + "\n", "utf-8")
     assert_same_as_one_pass(book_dir, monkeypatch)
 
 
@@ -181,16 +183,25 @@ STYLES_FOR_ONE_PASS = {
     "imported-counter": "@import url(more.css);",
     "notes-through-the-book": "section { counter-reset: none; } body { counter-reset: footnote; }",
     "run-on-chapters": "section.chapter { break-before: auto !important; }",
+    "running-element": "h1 { position: running(head); } @page { @top-center { content: element(head); } }",
+    "fixed-box": "body::before { content: 'Draft'; position: fixed; top: 0; }",
+    "side-after-a-chapter": "section.chapter { break-after: right; }",
+    "nth-page-of-a-group": "@page :nth(2 of chapter) { margin-top: 30mm; }",
+    "notes-reset-overridden": "section { counter-reset: none; }",
 }
 
 
-@pytest.mark.parametrize("css", STYLES_FOR_ONE_PASS.values(), ids=STYLES_FOR_ONE_PASS.keys())
-def test_styles_units_cannot_give_lay_the_book_out_in_one_pass(css, tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    book_dir = generated_book(tmp_path / "book")
-    styles = book_dir / "styles"
+#: Those the styles show before any layout: all but the run-on chapters.
+FOUND_IN_STYLES = {name: css for name, css in STYLES_FOR_ONE_PASS.items()
+                   if name != "run-on-chapters"}
+
+
+@pytest.mark.parametrize("css", FOUND_IN_STYLES.values(), ids=FOUND_IN_STYLES.keys())
+def test_styles_units_cannot_give_are_found(css, tmp_path):
+    styles = tmp_path / "styles"
     styles.mkdir()
     base = (STYLES / "print.css").read_text("utf-8")
+    assert not boundaries.unsafe(HTML, [STYLES / "print.css"])
     if css.startswith("@import"):
         base = css + "\n" + base
         (styles / "more.css").write_text("section.chapter { counter-increment: chapter; }\n"
@@ -200,6 +211,24 @@ def test_styles_units_cannot_give_lay_the_book_out_in_one_pass(css, tmp_path, mo
     else:
         base += css + "\n"
     (styles / "print.css").write_text(base, "utf-8")
+    assert boundaries.unsafe(HTML, [styles / "print.css"])
+    # In the document's own styles too.
+    assert boundaries.unsafe(HTML.replace("</head>", f"<style>{css}</style></head>"),
+                             [STYLES / "print.css"])
+
+
+HTML = "<html><head><title>T</title></head><body><section>Text</section></body></html>"
+
+
+@pytest.mark.parametrize("css", [STYLES_FOR_ONE_PASS["counter"],
+                                 STYLES_FOR_ONE_PASS["run-on-chapters"]],
+                         ids=["counter", "run-on-chapters"])
+def test_styles_units_cannot_give_lay_the_book_out_in_one_pass(css, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book_dir = generated_book(tmp_path / "book")
+    (book_dir / "styles").mkdir()
+    (book_dir / "styles" / "print.css").write_text(
+        (STYLES / "print.css").read_text("utf-8") + css + "\n", "utf-8")
     book, layout = laid_out(book_dir)
     assert layout.units == ()
     assert layout.page_count > 8
@@ -219,12 +248,23 @@ def test_a_note_running_past_its_chapter_lays_the_book_out_in_one_pass(tmp_path,
     assert reading_pdf(book, layout).data == reading_pdf(book, one_pass).data
 
 
+def test_marks_inside_an_element_lay_the_book_out_in_one_pass(tmp_path):
+    book_dir = copy_book(TINY, tmp_path / "book")
+    template = (TEMPLATES / "print" / "book.html").read_text("utf-8")
+    body = template.index(">", template.index("<body")) + 1
+    template = template[:body] + "<main>" + template[body:].replace("</body>", "</main></body>")
+    (book_dir / "templates" / "print").mkdir(parents=True)
+    (book_dir / "templates" / "print" / "book.html").write_text(template, "utf-8")
+    _, layout = laid_out(book_dir)
+    assert layout.units == () and layout.page_count > 3
+
+
 def test_a_print_template_without_marks_is_laid_out_in_one_pass(tmp_path):
     book_dir = copy_book(TINY, tmp_path / "book")
     template = (TEMPLATES / "print" / "book.html").read_text("utf-8")
     (book_dir / "templates" / "print").mkdir(parents=True)
     (book_dir / "templates" / "print" / "book.html").write_text(
-        template.replace(units.MARK, ""), "utf-8")
+        template.replace(boundaries.MARK, ""), "utf-8")
     _, layout = laid_out(book_dir)
     assert layout.units == () and layout.page_count > 3
 

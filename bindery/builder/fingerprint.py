@@ -177,6 +177,7 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
             return None
         common[f"book/{name}"] = digest
     images = set(known_images)
+    listed(book_dir)                       # a folder of it made a link, or moved away
     for folder in _folders(book_dir / "images"):
         listed(folder)
     images.update(path.relative_to(book_dir).as_posix()

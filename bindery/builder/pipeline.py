@@ -107,8 +107,11 @@ def _unchanged(request: BuildRequest, plan: Plan, folder: OutputFolder) -> Build
     if not report.warnings and plan.seen is not None:
         from ..quick import write_stamp        # the next such build answers without this
 
-        write_stamp(folder, plan.identity.slug, request, plan.seen,
-                    [(fmt, manifest.outputs[fmt]["file"]) for fmt in request.formats])
+        try:
+            write_stamp(folder, plan.identity.slug, request, plan.seen,
+                        [(fmt, manifest.outputs[fmt]["file"]) for fmt in request.formats])
+        except OSError:
+            pass                   # no stamp (a full disk, a read-only folder): no matter
     return report
 
 

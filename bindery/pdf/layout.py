@@ -104,7 +104,7 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> 
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
-    from . import units as units_module
+    from . import boundaries, units as units_module
     from .fetcher import url_fetcher
 
     fetcher = url_fetcher(sandbox)
@@ -118,8 +118,8 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> 
             except FatalURLFetchingError as error:
                 raise _refused(error, sandbox, path) from None
         css_warnings.extend(found)
-    parts = units_module.split(pages.print_html) if units else None
-    if parts is not None and units_module.unsafe(parts[0], list(pages.print_stylesheets)):
+    parts = boundaries.split(pages.print_html) if units else None
+    if parts is not None and boundaries.unsafe(pages.print_html, list(pages.print_stylesheets)):
         parts = None
     joined = None
     with weasyprint_log(book) as warnings:

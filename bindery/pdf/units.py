@@ -23,8 +23,7 @@ numbers it printed: after an edit, only the units whose text changed, or which b
 another page, are laid out again.
 
 What units cannot give makes a book laid out in one pass (``layout.py``): styles that carry
-other state across units (counters, the page counter reset, ``counter(pages)``,
-``target-text()``, ``@page :nth(N)``, footnotes numbered through the book), and, found while
+other state across units, or a mark inside an element (``boundaries.py``), and, found while
 laying out, a unit that does not open a page (it runs on) or a footnote that runs past the
 end of its unit onto a page of its own.
 """
@@ -35,28 +34,16 @@ import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 from ..model import Book, PageStart
 from .layout import page_box, weasyprint_log
 from .pagemap import page_starts
 
-MARK = "<!-- bindery:unit -->"
 #: The class of the empty element on the page a unit is laid out after (``_laid``).
 LEAD = "bindery-lead"
 
-_UNSAFE = re.compile(r"counter-(?:increment|set)\s*:|counter-reset\s*:[^;}]*\bpage\b"
-                     r"|target-text\s*\(|counters?\(\s*pages\b"
-                     r"|@page[^{;]*:nth\((?![^)]*\bof\b)", re.IGNORECASE)
-_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?["']?([^"')\s;]+)""", re.IGNORECASE)
-_NOTES = re.compile(r"float\s*:\s*footnote", re.IGNORECASE)
-#: Footnotes numbered afresh in every chapter (Bindery's ``section { counter-reset:
-#: footnote }``): else one pass numbers them through the book.
-_NOTES_RESET = re.compile(r"(?:^|[},\s])section(?:\.chapter)?\s*[,{][^}]*"
-                          r"counter-reset\s*:[^;}]*\bfootnote\b", re.IGNORECASE)
 _ID = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
-_BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 #: What a unit's key leaves out: the title and meta tags, which change nothing on a page
 #: (the build's date is one); the joined document takes its metadata from this build's.
 _METADATA = re.compile(r"<title>[^<]*</title>|<meta\b[^>]*>", re.IGNORECASE)
@@ -94,46 +81,6 @@ class Joined:
 #: numbers it found: the next build starts from them.
 _KEPT: dict[str, Unit] = {}
 _NUMBERS: dict[str, int] = {}
-
-
-def split(html: str) -> tuple[str, str, list[str]] | None:
-    """The print document as the text before and after the units, and the units' texts;
-    None when it has fewer than two units or its styles carry state across them."""
-    body = _BODY.search(html)
-    end = html.rfind("</body>")
-    if body is None or end < body.end() or "</head>" not in html[:body.start()]:
-        return None
-    pieces = html[body.end():end].split(MARK)
-    if len(pieces) < 2:
-        return None
-    return html[:body.end()], html[end:], pieces
-
-
-def unsafe(html_head: str, stylesheets: list[Path]) -> bool:
-    """Whether the document's styles (and those they import) carry state from one unit to
-    the next: counters other than the notes', the page counter reset, the total page
-    count, ``target-text()``, pages chosen by their place in the whole book, or footnotes
-    numbered through the book. A stylesheet that cannot be read here counts as unsafe."""
-    texts, todo, seen = [html_head], list(stylesheets), set()
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        try:
-            text = path.read_text("utf-8", errors="replace")
-        except OSError:
-            return True
-        texts.append(text)
-        for url in _IMPORT.findall(text):
-            target = (path.parent / url).resolve()
-            if ":" in url or not target.is_relative_to(path.parent.resolve()) \
-                    or not target.is_file():
-                return True
-            todo.append(target)
-    css = "\n".join(texts)
-    return bool(_UNSAFE.search(css)
-                or (_NOTES.search(css) and not _NOTES_RESET.search(css)))
 
 
 def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
