@@ -83,6 +83,7 @@ class Seen:
     def __init__(self):
         self.files: dict[str, list[int]] = {}
         self.folders: dict[str, list[int]] = {}
+        self.made: dict[str, list[int]] = {}     # the output folder's files read, likewise
 
     def listed(self, folder: Path) -> None:
         """Note that ``folder``'s names were listed (or, when it does not exist, that its
@@ -103,14 +104,22 @@ def signature(status: os.stat_result) -> list[int]:
 
 
 @contextmanager
-def recording() -> Iterator[Seen]:
-    """Record the files ``read_file`` reads, and the folders noted as listed, meanwhile."""
-    seen = Seen()
+def recording(seen: Seen | None = None) -> Iterator[Seen]:
+    """Record the files ``read_file`` reads, and the folders noted as listed, meanwhile
+    (into ``seen``, or a new record)."""
+    seen = Seen() if seen is None else seen
     _SEEN.append(seen)
     try:
         yield seen
     finally:
         _SEEN.pop()
+
+
+def made(path: Path, status: os.stat_result) -> None:
+    """Note, while recording, what ``os.stat`` said of a file or folder of the output folder
+    before it was read."""
+    if _SEEN:
+        _SEEN[-1].made[os.path.abspath(path)] = signature(status)
 
 
 def listed(folder: Path) -> None:

@@ -173,15 +173,20 @@ def write_stamp(folder, slug: str, request, seen, outputs: list[tuple[str, str]]
             return                                     # the last one still holds
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
+    # The outputs and the manifest as they were when the plan read them (their checksums).
     made: dict[str, list[int]] = {}
     for name in [manifest_name(slug), *(name for _, name in outputs)]:
         path = os.path.join(out, name)
-        made[path] = signature_of(os.stat(path))
+        if path not in seen.made:
+            return                                     # not read: no stamp
+        made[path] = seen.made[path]
         if os.path.isdir(path) and not os.path.islink(path):
             for root, dirs, files in os.walk(path):
                 for entry in dirs + files:
                     inner = os.path.join(root, entry)
-                    made[inner] = signature_of(os.stat(inner))
+                    if inner not in seen.made:
+                        return
+                    made[inner] = seen.made[inner]
     stamp = {"stamp": STAMP, "book": book, "out": out,
              "real": [os.path.realpath(book), os.path.realpath(out)],
              "package": os.path.dirname(os.path.abspath(__file__)),

@@ -188,6 +188,8 @@ STYLES_FOR_ONE_PASS = {
     "side-after-a-chapter": "section.chapter { break-after: right; }",
     "nth-page-of-a-group": "@page :nth(2 of chapter) { margin-top: 30mm; }",
     "notes-reset-overridden": "section { counter-reset: none; }",
+    "another-units-note-number": "a.see::after { content: target-counter(attr(href url), footnote); }",
+    "direction-in-css": "html { direction: rtl; }",
 }
 
 

@@ -19,6 +19,7 @@ import stat
 from pathlib import Path
 
 from ..model import Folder
+from ..paths import made
 
 _NO_FOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
 _DESKTOP_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
@@ -54,17 +55,23 @@ def folder_checksum(path: Path) -> str | None:
     when it is not a plain folder of folders and regular files."""
     entries = []
     try:
-        if not stat.S_ISDIR(os.lstat(path).st_mode):
+        status = os.lstat(path)
+        made(path, status)
+        if not stat.S_ISDIR(status.st_mode):
             return None
         for folder, folders, files in os.walk(path, followlinks=False):
             for name in folders:
-                if not stat.S_ISDIR(os.lstat(os.path.join(folder, name)).st_mode):
+                status = os.lstat(os.path.join(folder, name))
+                made(Path(folder, name), status)
+                if not stat.S_ISDIR(status.st_mode):
                     return None
             for name in files:
                 full = os.path.join(folder, name)
                 handle = os.open(full, os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW)
                 try:
-                    if not stat.S_ISREG(os.fstat(handle).st_mode):
+                    status = os.fstat(handle)
+                    made(Path(full), status)
+                    if not stat.S_ISREG(status.st_mode):
                         return None
                     if desktop_file(name):
                         continue

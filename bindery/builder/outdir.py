@@ -1,7 +1,6 @@
 """The output folder: one build at a time (a lock), every file written whole before any is
-renamed into place (a journal finishes an interrupted set), stray temporary files removed,
-and ``clean``. Only this module writes there, and it follows no symbolic link: it touches
-only files Bindery made, as this book's manifest records them."""
+renamed into place (a journal finishes an interrupted set), stray temporaries removed, and
+``clean``. Only this module writes there, following no link, and only files Bindery made."""
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from typing import Any, Iterator
 from ..errors import BookError
 from ..model import Folder
 from .folders import carry_desktop_files, digest, folder_checksum, remove_folder, write_folder
-from ..paths import MiB
+from ..paths import MiB, made
 from .fingerprint import Identity
 from .manifest import LEGACY_NAME, STAMP_START, Manifest, manifest_name, stamp_name
 from .outputs import OUTPUTS
@@ -129,6 +128,7 @@ class OutputFolder:
             return None
         try:
             status = os.fstat(handle)
+            made(self.path / name, status)
             if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
                 return None
             with os.fdopen(os.dup(handle), "rb") as reader:
@@ -226,8 +226,8 @@ class OutputFolder:
         except OSError as error:
             for temporary in written.values():
                 _remove(self.path / temporary)
-            raise BookError(f"cannot write: {error.strerror} (the previous outputs are "
-                            f"unchanged)", self.path) from None
+            raise BookError(f"cannot write: {error.strerror} (the previous outputs are unchanged)",
+                            self.path) from None
         self._finish(journal, written)
         legacy = self.path / LEGACY_NAME
         if previous is not None and not previous.identity.identifier and legacy.is_file():

@@ -38,7 +38,8 @@ def make_plan(request: BuildRequest, folder: OutputFolder) -> Plan:
                              manifest.images if manifest else [])
     plan = Plan(book, manifest, inputs, request.formats, False)
     if not (request.force or inputs is None or manifest is None):
-        stale = tuple(fmt for fmt in request.formats if not plan.fresh(fmt, folder))
+        with recording(seen):                 # the outputs' checksums: what a stamp holds
+            stale = tuple(fmt for fmt in request.formats if not plan.fresh(fmt, folder))
         # An output that gathers the others (the site offers them for download) is made
         # again when any of them is, or it would offer what is no longer there.
         if any(not OUTPUTS[fmt].gathers for fmt in stale):

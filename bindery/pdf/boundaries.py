@@ -6,7 +6,8 @@ stand between elements of the body, not inside one. Styles that carry state from
 the next, which a unit laid out alone cannot know, make the book laid out in one pass: counters
 other than the notes', the page counter reset, ``counter(pages)``, ``target-text()``,
 running elements, fixed boxes, ``break-after`` to a side, ``@page :nth(N)`` (but the first
-page of a named group), footnotes numbered through the book.
+page of a named group), footnotes numbered through the book, ``target-counter()`` of a
+counter other than the page, the root's ``direction`` set in CSS.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ MARK = "<!-- bindery:unit -->"
 _UNSAFE = re.compile(r"counter-(?:increment|set)\s*:|counter-reset\s*:[^;}]*\bpage\b"
                      r"|target-text\s*\(|counters?\(\s*pages\b|running\s*\(|element\s*\("
                      r"|position\s*:\s*fixed|(?:page-)?break-after\s*:\s*(?:left|right|recto|verso)"
-                     r"|@page[^{;]*:nth\((?!\s*1\s+of\b)", re.IGNORECASE)
+                     r"|@page[^{;]*:nth\((?!\s*1\s+of\b)"
+                     # another unit's counter but its page; the root's direction, which
+                     # decides the side of the first page
+                     r"|target-counters?\((?:[^,()]|\([^()]*\))*,(?!\s*page\s*[,)])"
+                     r"|(?:html|:root|body)\s*\{[^}]*direction\s*:", re.IGNORECASE)
 _IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?["']?([^"')\s;]+)""", re.IGNORECASE)
 _INLINE = re.compile(r"""<style\b[^>]*>(.*?)</style>|\sstyle\s*=\s*(?:"([^"]*)"|'([^']*)')""",
                      re.IGNORECASE | re.DOTALL)
