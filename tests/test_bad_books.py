@@ -940,6 +940,30 @@ def test_svg_is_refused_or_made_safe(attack, tmp_path, previous, monkeypatch):
     _check_svg_outcome(*_svg_build(tmp_path, previous, SVG_ATTACKS[attack]))
 
 
+def test_an_svg_with_the_doctype_of_svg_11_is_kept(tmp_path, previous, monkeypatch,
+                                                    epubcheck):
+    """Graphviz (the Rust book's diagrams), draw.io and Illustrator write SVG 1.1's public
+    document type; it declares nothing, EPUB 3.3 allows it, and the picture is kept."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(tmp_path)
+    svg = _svg(_RECT, prolog='<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n'
+               ' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n')
+    status, output, out, _, _ = _svg_build(tmp_path, previous, svg)
+    assert status == 0, output
+    with zipfile.ZipFile(out / "petit-traite.epub") as epub:
+        assert any(epub.read(name) == svg.encode() for name in epub.namelist()
+                   if name.endswith(".svg"))
+    [result] = epubcheck(out / "petit-traite.epub")
+    assert (result.fatals, result.errors, result.warnings) == (0, 0, 0), result.messages
+    # With an internal subset, even an empty one, it is refused as before.
+    refused = _svg(_RECT, prolog='<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+                   '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" []>\n')
+    (tmp_path / "again").mkdir()
+    monkeypatch.chdir(tmp_path / "again")
+    status, output, *_ = _svg_build(tmp_path / "again", previous, refused)
+    assert status == 1 and "DOCTYPE" in output, output
+
+
 def test_svg_entity_bomb_is_refused_or_made_safe(tmp_path, previous, monkeypatch):
     """A billion laughs: refused or made safe within a minute, in bounded memory."""
     monkeypatch.chdir(tmp_path)

@@ -107,3 +107,28 @@ def test_links_to_chapters_by_file_or_by_id(tmp_path):
     chapter, tree = _convert(tmp_path, "[a](deux.md) [b](#deux) [c](deux.md#deux)\n")
     hrefs = [a.get("href") for a in tree.iter(f"{{{XHTML}}}a")]
     assert hrefs == ["#deux", "#deux", "#deux"]
+
+
+def test_a_fence_s_language_is_the_word_before_its_attributes(tmp_path):
+    """mdBook and rustdoc write ```` ```rust,ignore,does_not_compile ````: the language, then
+    attributes; the block is highlighted as Rust, with no warning."""
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "chapitres" / "un.md").write_text(
+        "---\ntitle: Test\n---\n\n```rust,ignore,does_not_compile\nfn main() {}\n```\n",
+        "utf-8")
+    converted = convert(load(book))
+    tree = etree.fromstring(f'<div xmlns="{XHTML}">{converted.chapters[0].body}</div>')
+    code = tree.find(f".//{{{XHTML}}}code")
+    assert code.get("class") == "code language-rust"
+    assert code.xpath(".//x:span[@class='hl-k']/text()", namespaces={"x": XHTML}) == ["fn"]
+    assert not [w for w in converted.warnings if "Pygments" in str(w)]
+
+
+def test_a_paragraph_that_is_only_an_html_picture_is_set_as_one(tmp_path):
+    """mdBook's books place a picture as an HTML <img> alone in its paragraph (over several
+    lines): no first-line indent pushes it past the text block."""
+    chapter, tree = _convert(tmp_path, 'Text before.\n\n<img alt="Two tables" src="../images/'
+                                       'diagramme.png"\nclass="center" />\n\nText <img '
+                                       'alt="x" src="../images/diagramme.png"/> inline.\n')
+    paragraphs = tree.findall(f".//{{{XHTML}}}p")
+    assert [p.get("class") for p in paragraphs] == [None, "picture", None]

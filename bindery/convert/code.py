@@ -21,7 +21,7 @@ _INDENT = re.compile(r'^(?:<span class="hl-w">)?( +)(?:</span>)?(<span class="[^
 
 def render_fence(self, tokens: list[Token], idx: int, options, env) -> str:
     token = tokens[idx]
-    language = (token.info or "").strip().split(maxsplit=1)[0] if token.info else ""
+    language = _language(token.info or "")
     code = token.content.rstrip("\n")
     lines = _highlighted_lines(code, language, env, token)
     size = "short" if len(lines) <= SHORT_BLOCK else "long"
@@ -31,6 +31,13 @@ def render_fence(self, tokens: list[Token], idx: int, options, env) -> str:
     return (f'<pre class="code {size}"{identity}><code class="code{language_class}">'
             + "".join(f'<span class="line">{line or " "}</span>\n' for line in lines)
             + "</code></pre>\n")
+
+
+def _language(info: str) -> str:
+    """A fence's language: the first word of its info string, before any comma (mdBook and
+    rustdoc write ``rust,ignore`` or ``rust,should_panic``: the language, then attributes)."""
+    words = info.strip().split(maxsplit=1)
+    return words[0].split(",", 1)[0] if words else ""
 
 
 def _highlighted_lines(code: str, language: str, env: dict, token: Token) -> list[str]:

@@ -41,9 +41,25 @@ def figures(state: StateCore) -> None:
             out.extend(_figure_tokens(tokens[i + 1], caption_tokens, token))
             i += 3
         else:
+            if _lone_html_image(tokens, i):
+                token.attrSet("class", "picture")
             out.append(token)
             i += 1
     state.tokens = out
+
+
+def _lone_html_image(tokens: list[Token], i: int) -> bool:
+    """Whether the paragraph at ``i`` holds only an ``<img>`` written in HTML (mdBook's
+    books place their pictures so): it is set as a picture, without the first line's
+    indent, which would push it past the text block."""
+    if not (tokens[i].type == "paragraph_open" and i + 1 < len(tokens)
+            and tokens[i + 1].type == "inline"):
+        return False
+    children = [child for child in tokens[i + 1].children or []
+                if child.type != "softbreak"
+                and not (child.type == "text" and not child.content.strip())]
+    return (len(children) == 1 and children[0].type == "html_inline"
+            and children[0].content.lstrip()[:4].lower() == "<img")
 
 
 def _lone_image(tokens: list[Token], i: int) -> Token | None:
