@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import BookError
+from .quick import signature_of as signature
 
 MiB = 1024 * 1024
 #: The largest text a book may give: book.toml, a chapter, a template, a stylesheet.
@@ -95,12 +96,6 @@ class Seen:
 
 
 _SEEN: list[Seen] = []
-
-
-def signature(status: os.stat_result) -> list[int]:
-    from .quick import signature_of
-
-    return signature_of(status)
 
 
 @contextmanager

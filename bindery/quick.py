@@ -34,7 +34,7 @@ def main(args: list[str] | None = None) -> None:
         outputs = nothing_to_do(args)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         outputs = None
-    if outputs is not None and _quiet(args):
+    if outputs is not None and _plain(args)[2]:       # --quiet
         sys.exit(0)
     if outputs is not None:
         from .errors import display_path
@@ -58,16 +58,12 @@ def nothing_line(seconds: float) -> str:
     return f"nothing to do: every output is up to date ({seconds:.2f} s)"
 
 
-def _quiet(args: list[str]) -> bool:
-    return "-q" in args or "--quiet" in args
-
-
-def _plain(args: list[str]) -> tuple[str, str] | None:
-    """The book and output folders of ``build [BOOK_DIR] [--out DIR] [--quiet]``; None for
-    any other command line."""
+def _plain(args: list[str]) -> tuple[str, str, bool] | None:
+    """The book and output folders of ``build [BOOK_DIR] [--out DIR] [--quiet]``, and
+    whether it is quiet; None for any other command line."""
     if not args or args[0] != "build":
         return None
-    book, out, rest = None, None, args[1:]
+    book, out, quiet, rest = None, None, False, args[1:]
     while rest:
         word = rest.pop(0)
         if word == "--out" and rest and out is None:
@@ -75,12 +71,12 @@ def _plain(args: list[str]) -> tuple[str, str] | None:
         elif word.startswith("--out=") and out is None:
             out = word[len("--out="):]
         elif word in ("-q", "--quiet"):
-            continue
+            quiet = True
         elif not word.startswith("-") and book is None:
             book = word
         else:
             return None
-    return (book if book is not None else "book"), (out if out is not None else "dist")
+    return (book if book is not None else "book"), (out if out is not None else "dist"), quiet
 
 
 def nothing_to_do(args: list[str]) -> list[tuple[str, Path]] | None:
@@ -89,9 +85,9 @@ def nothing_to_do(args: list[str]) -> list[tuple[str, Path]] | None:
     plain = _plain(args)
     if plain is None:
         return None
-    if "" in plain:
+    if "" in plain[:2]:
         return None                                  # the full command says what "" is
-    book, out = (os.path.abspath(path) for path in plain)
+    book, out = (os.path.abspath(path) for path in plain[:2])
     if os.path.islink(out) or not os.path.isdir(out):
         return None                                  # the full command refuses a link
     names = os.listdir(out)
@@ -173,24 +169,15 @@ def write_stamp(folder, slug: str, request, seen, outputs: list[tuple[str, str]]
             return                                     # the last one still holds
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    # The outputs and the manifest as they were when the plan read them (their checksums).
-    made: dict[str, list[int]] = {}
-    for name in [manifest_name(slug), *(name for _, name in outputs)]:
-        path = os.path.join(out, name)
-        if path not in seen.made:
-            return                                     # not read: no stamp
-        made[path] = seen.made[path]
-        if os.path.isdir(path) and not os.path.islink(path):
-            for root, dirs, files in os.walk(path):
-                for entry in dirs + files:
-                    inner = os.path.join(root, entry)
-                    if inner not in seen.made:
-                        return
-                    made[inner] = seen.made[inner]
+    # The outputs and the manifest as the plan read them (for their checksums; a folder
+    # output, each file and folder in it): all of them, or no stamp.
+    if any(os.path.join(out, name) not in seen.made
+           for name in [manifest_name(slug), *(name for _, name in outputs)]):
+        return
     stamp = {"stamp": STAMP, "book": book, "out": out,
              "real": [os.path.realpath(book), os.path.realpath(out)],
              "package": os.path.dirname(os.path.abspath(__file__)),
              "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
              "time": time.time_ns(), "files": seen.files, "folders": seen.folders,
-             "made": made, "outputs": [[fmt, name] for fmt, name in outputs]}
+             "made": seen.made, "outputs": [[fmt, name] for fmt, name in outputs]}
     folder.write_stamp(stamp_name(slug), json.dumps(stamp, sort_keys=True).encode())

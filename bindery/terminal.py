@@ -91,10 +91,11 @@ def run_build(request, verbose: bool, quiet: bool):
         return report
     width = max(len(display_path(output.path)) for output in report.outputs)
     for output in report.outputs:
-        path = display_path(output.path).ljust(width)
+        path = display_path(output.path)
         if not output.rebuilt:
             click.echo(unchanged_line(output.format, path, width))
             continue
+        path = path.ljust(width)
         why = f"  ({output.reason} changed)" if output.reason else ""
         beside = " (alongside, in a second process)" if output.alongside else ""
         click.echo(f"{output.format:8} {path} {output.size / 1024:8.1f} KiB "

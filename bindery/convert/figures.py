@@ -52,22 +52,25 @@ def _lone_html_image(tokens: list[Token], i: int) -> bool:
     """Whether the paragraph at ``i`` holds only an ``<img>`` written in HTML (mdBook's
     books place their pictures so): it is set as a picture, without the first line's
     indent, which would push it past the text block."""
-    if not (tokens[i].type == "paragraph_open" and i + 1 < len(tokens)
-            and tokens[i + 1].type == "inline"):
-        return False
-    children = [child for child in tokens[i + 1].children or []
-                if child.type != "softbreak"
-                and not (child.type == "text" and not child.content.strip())]
-    return (len(children) == 1 and children[0].type == "html_inline"
-            and children[0].content.lstrip()[:4].lower() == "<img")
+    child = _lone_child(tokens, i)
+    return (child is not None and child.type == "html_inline"
+            and child.content.lstrip()[:4].lower() == "<img")
 
 
 def _lone_image(tokens: list[Token], i: int) -> Token | None:
+    child = _lone_child(tokens, i)
+    return child if child is not None and child.type == "image" else None
+
+
+def _lone_child(tokens: list[Token], i: int) -> Token | None:
+    """The one thing in the paragraph at ``i`` (blank text and line breaks aside), if it
+    holds one thing."""
     if (tokens[i].type == "paragraph_open" and i + 2 < len(tokens)
             and tokens[i + 1].type == "inline" and tokens[i + 2].type == "paragraph_close"):
         children = [child for child in tokens[i + 1].children or []
-                    if not (child.type == "text" and not child.content.strip())]
-        if len(children) == 1 and children[0].type == "image":
+                    if child.type != "softbreak"
+                    and not (child.type == "text" and not child.content.strip())]
+        if len(children) == 1:
             return children[0]
     return None
 

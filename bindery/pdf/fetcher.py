@@ -68,5 +68,4 @@ def _fetcher_class():
             except BookError as error:
                 raise Refused(url, f"cannot be read: {error.message}") from None
 
-
     return BookFetcher

@@ -138,9 +138,9 @@ def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, 
 
     Every unit but the first is laid out after a lead page, numbered ``start - 1`` and on
     that page's side and with its name, which holds an empty element setting the named
-    strings (``string-set``) as the units before left them (``carried``). The unit's own forced break then takes it to the next
-    page, or past a blank page when it opens on the other side, as one pass does; the lead
-    page is dropped. The unit is kept from the last build when its HTML, the files it read
+    strings (``string-set``) as the units before left them (``carried``). The unit's own
+    forced break then takes it to the next page, or past a blank page when it opens on the
+    other side, as one pass does; the lead page is dropped. The unit is kept from the last build when its HTML, the files it read
     and the numbers it printed are all the same, else laid out now."""
     first = start - 1 if carried is not None else start
     style = f"@page :first {{ counter-reset: page {first} }}"
