@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from bindery import builder as pipeline
 from bindery.builder import BuildRequest
-from bindery.check.epubcheck import run_epubcheck
+from bindery.check.epubcheck import epubcheck_jar, read_report
 from bindery.builder import FORMATS
 
 from helpers import BOOK, EPOCH, GUIDE, ROOT, TINY, source_date_epoch
@@ -67,18 +69,37 @@ def guide_book(tmp_path_factory) -> Built:
 
 
 @pytest.fixture(scope="session")
-def epubcheck():
-    """EPUBCheck's verdict on EPUB files; each distinct file (by content) is checked once,
-    and the files of one call in one Java process."""
+def epubcheck(tmp_path_factory):
+    """EPUBCheck's verdict on EPUB files; each distinct file (by content) is checked once, in
+    one Java process a test worker (tools/EpubCheckServer.java), which compiles EPUBCheck's
+    schemas once instead of once a test."""
     verdicts = {}
+    reports = tmp_path_factory.mktemp("epubcheck")
+    server = None
 
     def digest(path: Path) -> str:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
     def check(*paths: Path):
-        todo = {digest(path): path for path in paths if digest(path) not in verdicts}
-        for key, result in zip(todo, run_epubcheck(list(todo.values()))):
-            verdicts[key] = result
+        nonlocal server
+        for path in paths:
+            key = digest(path)
+            if key in verdicts:
+                continue
+            if server is None:
+                server = subprocess.Popen(
+                    ["java", "-XX:+UseSerialGC", "-Duser.language=en", "-cp",
+                     str(epubcheck_jar()), str(ROOT / "tests" / "tools" / "EpubCheckServer.java")],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            report = reports / f"{len(verdicts)}.json"
+            server.stdin.write(f"{report}\t{Path(path).resolve()}\n")
+            server.stdin.flush()
+            while (line := server.stdout.readline()) != "done\n":   # EPUBCheck's own lines
+                assert line, "EPUBCheck stopped"
+            verdicts[key] = read_report(Path(path), json.loads(report.read_text("utf-8")))
         return [verdicts[digest(path)] for path in paths]
 
-    return check
+    yield check
+    if server is not None:
+        server.stdin.close()
+        server.wait(timeout=60)
