@@ -197,3 +197,14 @@ def _refused(error, sandbox: Sandbox, path: Path | None) -> BookError:
                              hint="books read only their own files")
     return BookError(f"print document: reference `{url}` {refusal.reason}", path,
                      hint="books read only their own files")
+
+
+def fresh_profile(profile, content: bytes):
+    """A colour profile made again from ``content``: writing a PDF changes a profile's
+    Pillow object (its bytes grow), so a profile that was written with is not reused."""
+    import io
+
+    from weasyprint.css import ColorProfile
+
+    return ColorProfile(io.BytesIO(content), profile.src, profile.rendering_intent,
+                        profile.components)

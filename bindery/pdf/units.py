@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..model import Book, PageStart
-from .layout import page_box, weasyprint_log
+from .layout import fresh_profile, page_box, weasyprint_log
 from .pagemap import page_starts
 
 #: The class of the empty element on the page a unit is laid out after (``_laid``).
@@ -286,18 +286,9 @@ def _join(laid, metadata) -> Joined:
     # Writing a PDF changes a colour profile's Pillow object (its bytes grow): a unit kept
     # from the last build would carry that into this one. Each joined document gets
     # profiles made again from the bytes the unit's layout read.
-    document.color_profiles = {name: _fresh(profile, units[0].profiles[name])
+    document.color_profiles = {name: fresh_profile(profile, units[0].profiles[name])
                                for name, profile in document.color_profiles.items()}
     return Joined(document, tuple(starts), tuple(warnings), units)
-
-
-def _fresh(profile, content: bytes):
-    import io
-
-    from weasyprint.css import ColorProfile
-
-    return ColorProfile(io.BytesIO(content), profile.src, profile.rendering_intent,
-                        profile.components)
 
 
 def _side(number: int, rtl: bool) -> str:

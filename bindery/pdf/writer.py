@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from ..model import Book, Made
-from .layout import Layout, page_box, weasyprint_log
+from .layout import Layout, fresh_profile, page_box, weasyprint_log
+from .textruns import fast_text_runs
 
 
 def write_pdf(book: Book, layout: Layout, variant: str, press: bool,
@@ -15,7 +16,7 @@ def write_pdf(book: Book, layout: Layout, variant: str, press: bool,
     """The laid-out pages as a PDF of ``variant``; ``press`` keeps the marks and the output
     intent, ``finisher`` finishes the object tree."""
     with weasyprint_log(book) as warnings, _painting(layout, press=press), _note_tags(), \
-            _page_references():
+            _page_references(), _svg_left_as_found(), fast_text_runs():
         data = layout.document.write_pdf(pdf_variant=variant, finisher=finisher, **options)
     return Made(data, tuple(warnings))
 
@@ -43,6 +44,36 @@ def _page_references() -> Iterator[None]:
         yield
     finally:
         pydyf.PDF.page_references = made
+
+
+@contextmanager
+def _svg_left_as_found() -> Iterator[None]:
+    """Each SVG drawn as it was parsed, however often the layout is written.
+
+    WeasyPrint 70 draws a ``<use>`` of a ``<symbol>`` by renaming the symbol's element
+    ``svg`` in the parsed tree, and leaves it so: the next PDF written from the same layout
+    then drew every symbol a second time, where it is defined (each formula's glyphs, as
+    ziamath writes them). ``watch`` writes a kept layout again after each edit, and the
+    reading and press PDFs may be written from one layout: here each SVG's element names
+    are put back once it is drawn.
+    """
+    from weasyprint.svg import SVG
+
+    draw = SVG.draw
+
+    def draw_and_restore(svg, *args, **kwargs):
+        names = [(element, element.tag) for element in svg.tree._etree_node.iter()]
+        try:
+            return draw(svg, *args, **kwargs)
+        finally:
+            for element, name in names:
+                element.tag = name
+
+    SVG.draw = draw_and_restore
+    try:
+        yield
+    finally:
+        SVG.draw = draw
 
 
 @contextmanager
@@ -90,8 +121,10 @@ def _painting(layout: Layout, press: bool) -> Iterator[None]:
         if not press:
             box.style["marks"] = ()
     profiles = dict(document.color_profiles)
-    if not press:
-        document.color_profiles.clear()
+    document.color_profiles.clear()
+    if press:      # drawn with copies: the layout's own profiles keep the bytes they had
+        document.color_profiles.update({name: fresh_profile(profile, profile.content)
+                                        for name, profile in profiles.items()})
     # WeasyPrint subsets a font in place when it writes a PDF: start from the whole fonts.
     document.fonts.clear()
     try:

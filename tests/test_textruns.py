@@ -1,0 +1,105 @@
+"""Writing a laid-out book: Bindery's faster painting of text runs writes the bytes
+WeasyPrint's own does, and a layout written again gives the same PDF."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from helpers import GUIDE, copy_book
+
+from bindery.builder.request import build_date, w3c_date
+from bindery.convert import convert
+from bindery.pdf import textruns, writer
+from bindery.pdf.layout import lay_out
+from bindery.pdf.press import press_pdf
+from bindery.pdf.reading import reading_pdf
+from bindery.render import render, styled_classes
+from bindery.sandbox import Sandbox
+from bindery.source import load
+
+#: Lines the plain path takes (Latin, Greek, Cyrillic, Hebrew and Arabic, set right to left,
+#: a combining accent, small capitals, code) and lines it leaves to WeasyPrint (characters
+#: no font of the book has: CJK, an emoji).
+SCRIPTS = """---
+title: Scripts
+---
+
+Latin with *italic*, **bold**, `code`, a soft hy\u00adphen and e\u0301 combining: the
+compositor sets each line by hand and reads it back before the forme is locked.
+
+Ελληνικά κείμενα και Русский текст стоят рядом, а עברית כתובה מימין לשמאל ועוד
+العربية تكتب من اليمين إلى اليسار.
+
+No font of this book has 你好 or 😀: those lines are painted by WeasyPrint itself.
+
+```python
+def run(line):  # a mono face
+    return line
+```
+"""
+
+
+def scripts_book(tmp_path):
+    """The field guide, with a chapter in several scripts; laid out in one pass."""
+    book_dir = copy_book(GUIDE, tmp_path / "book")
+    (book_dir / "chapters" / "scripts.md").write_text(SCRIPTS, "utf-8")
+    config = book_dir / "book.toml"
+    config.write_text(config.read_text("utf-8").replace(
+        '"chapters/figures.md"]', '"chapters/figures.md", "chapters/scripts.md"]'), "utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        book = load(book_dir)
+        sandbox = Sandbox(book.root.resolve())
+        book = convert(book, styled_classes(sandbox))
+        pages = render(book, sandbox, w3c_date(build_date()))
+        return book, lay_out(book, pages, sandbox)
+
+
+def test_text_runs_are_written_as_weasyprint_writes_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book, laid_out = scripts_book(tmp_path)
+    painted = {"here": 0}
+    show = textruns._show
+
+    def counted_show(*args):
+        painted["here"] += 1
+        return show(*args)
+
+    monkeypatch.setattr(textruns, "_show", counted_show)
+    fast = {name: write(book, laid_out).data
+            for name, write in (("reading", reading_pdf), ("press", press_pdf))}
+    monkeypatch.setattr(writer, "fast_text_runs", contextlib.nullcontext)
+    own = {name: write(book, laid_out).data
+           for name, write in (("reading", reading_pdf), ("press", press_pdf))}
+    assert fast == own
+    # The plain path painted nearly every line; WeasyPrint the blank ones and those with
+    # characters no font has (the CJK and emoji line, the Arabic one).
+    from weasyprint.draw import text
+
+    drawn, left = text.draw_first_line, []
+
+    def counted_draw(stream, textbox, *args):
+        if textbox.text.strip():
+            left.append(textbox.text)
+        return drawn(stream, textbox, *args)
+
+    monkeypatch.setattr(text, "draw_first_line", counted_draw)
+    painted["here"] = 0
+    monkeypatch.setattr(writer, "fast_text_runs", textruns.fast_text_runs)
+    assert reading_pdf(book, laid_out).data == own["reading"]
+    assert painted["here"] > 400 and any("你好" in line for line in left), (painted, left)
+    assert len(left) <= 4, left
+
+
+def test_a_layout_written_again_gives_the_same_pdf(tmp_path, monkeypatch):
+    """The guide's formulas are SVG symbols, which WeasyPrint 70 left renamed after drawing
+    them (a second PDF from the same layout drew every glyph twice); and writing the press
+    PDF changed its colour profile's bytes. ``watch`` writes a kept layout again."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book, laid_out = scripts_book(tmp_path)
+    first = reading_pdf(book, laid_out).data
+    press = press_pdf(book, laid_out).data
+    assert reading_pdf(book, laid_out).data == first
+    assert press_pdf(book, laid_out).data == press
