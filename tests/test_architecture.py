@@ -77,7 +77,8 @@ def test_checks_read_outputs_not_the_writers(name):
 
 
 def test_private_api_of_a_dependency_is_reached_from_one_place():
-    users = {"_page_box": set(), "pydyf._": set(), "tags._": set(), "TargetCollector": set()}
+    users = {"_page_box": set(), "pydyf._": set(), "tags._": set(), "TargetCollector": set(),
+             "draw_first_line": set(), "SVG.draw": set()}
     for name, path in _modules().items():
         text = path.read_text("utf-8")
         if re.search(r"\btags\._[a-z]", text):
@@ -88,8 +89,13 @@ def test_private_api_of_a_dependency_is_reached_from_one_place():
             users["pydyf._"].add(name)
         if "TargetCollector" in text:           # replaced while a unit is laid out
             users["TargetCollector"].add(name)
+        if re.search(r"\btext\.draw_first_line\b", text):   # replaced while a PDF is written
+            users["draw_first_line"].add(name)
+        if re.search(r"\bSVG\.draw\b", text):
+            users["SVG.draw"].add(name)
     assert users == {"_page_box": {"pdf/layout"}, "pydyf._": {"pdf/writer"},
-                     "tags._": {"pdf/writer"}, "TargetCollector": {"pdf/units"}}
+                     "tags._": {"pdf/writer"}, "TargetCollector": {"pdf/units"},
+                     "draw_first_line": {"pdf/textruns"}, "SVG.draw": {"pdf/writer"}}
 
 
 def test_no_module_grows_into_a_house_of_its_own():
