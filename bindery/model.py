@@ -55,6 +55,8 @@ class Chapter:
     notes: Markup = Markup("")   # the e-book's notes, when they go to a Notes document
     images: tuple[Image, ...] = ()
     formulas: tuple[str, ...] = ()  # the TeX of each formula, the text alternative of its drawing
+    includes: tuple[tuple[str, str], ...] = ()  # (book-relative name, sha256) of each file
+                                                # its code blocks include
 
     @property
     def document_name(self) -> str:
@@ -174,6 +176,12 @@ class Book:
         trim = self.print.trim
         name = f"{self.identifier}#print-{trim.width_mm:g}x{trim.height_mm:g}mm"
         return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+    @property
+    def includes(self) -> dict[str, str]:
+        """The files the chapters' code blocks include: book-relative name -> the sha256 of
+        what was read."""
+        return dict(sorted(item for chapter in self.chapters for item in chapter.includes))
 
     @property
     def images(self) -> tuple[Image, ...]:

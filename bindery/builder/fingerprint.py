@@ -10,6 +10,7 @@ imports neither.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -52,6 +53,11 @@ class Inputs:
     @property
     def common(self) -> dict[str, str]:
         return self.groups["common"]
+
+    def with_common(self, more: dict[str, str]) -> "Inputs":
+        """These inputs, with ``more`` fingerprints of what every output reads."""
+        return dataclasses.replace(self, groups={**self.groups,
+                                                 "common": {**self.common, **more}})
 
     def of(self, fmt: str) -> dict[str, str]:
         """Every fingerprint the output ``fmt`` depends on."""

@@ -47,6 +47,7 @@ class Manifest:
     common: dict[str, str] = field(default_factory=dict)   # inputs of the last layout
     page_starts: list[list[Any]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)     # files code blocks included
     warnings: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -68,6 +69,7 @@ class Manifest:
         manifest = cls(Identity(slug, identifier if isinstance(identifier, str) else ""),
                        outputs=fields.get("outputs"), common=fields.get("common"),
                        page_starts=fields.get("page_starts"), images=fields.get("images"),
+                       includes=fields.get("includes", []),
                        warnings=fields.get("warnings"), notes=fields.get("notes"))
         return manifest if manifest.valid() else None
 
@@ -76,7 +78,8 @@ class Manifest:
         if not (self.identity.identifier and _strings(self.common) and _strings(self.notes)
                 and isinstance(self.outputs, dict) and isinstance(self.warnings, list)
                 and all(isinstance(item, str) for item in self.warnings)
-                and isinstance(self.images, list) and isinstance(self.page_starts, list)):
+                and isinstance(self.images, list) and isinstance(self.includes, list)
+                and isinstance(self.page_starts, list)):
             return False
         for fmt, record in self.outputs.items():
             if fmt not in OUTPUTS or not isinstance(record, dict):
@@ -86,7 +89,7 @@ class Manifest:
             if not (isinstance(record.get("sha256"), str) and _SHA256.match(record["sha256"])
                     and _strings(record.get("inputs"))):
                 return False
-        for name in self.images:
+        for name in self.images + self.includes:
             if (not isinstance(name, str) or not relative_name_ok(name)
                     or ".." in name.split("/")):
                 return False
@@ -100,6 +103,7 @@ class Manifest:
                            "slug": self.identity.slug, "identifier": self.identity.identifier,
                            "outputs": self.outputs, "common": self.common,
                            "page_starts": self.page_starts, "images": self.images,
+                           "includes": self.includes,
                            "warnings": self.warnings, "notes": self.notes},
                           indent=1, sort_keys=True).encode()
 

@@ -21,7 +21,7 @@ _INDENT = re.compile(r'^(?:<span class="hl-w">)?( +)(?:</span>)?(<span class="[^
 
 def render_fence(self, tokens: list[Token], idx: int, options, env) -> str:
     token = tokens[idx]
-    language = _language(token.info or "")
+    language = fence_language(token.info or "")
     code = token.content.rstrip("\n")
     lines = _highlighted_lines(code, language, env, token)
     size = "short" if len(lines) <= SHORT_BLOCK else "long"
@@ -33,7 +33,7 @@ def render_fence(self, tokens: list[Token], idx: int, options, env) -> str:
             + "</code></pre>\n")
 
 
-def _language(info: str) -> str:
+def fence_language(info: str) -> str:
     """A fence's language: the first word of its info string, before any comma (mdBook and
     rustdoc write ``rust,ignore`` or ``rust,should_panic``: the language, then attributes)."""
     words = info.strip().split(maxsplit=1)
@@ -57,7 +57,9 @@ def _highlighted_lines(code: str, language: str, env: dict, token: Token) -> lis
             f"highlighting", chapter.source, source_line(chapter, token)))
         return [escape(line, quote=False) for line in code.split("\n")]
     # Pygments closes and reopens its spans at every line end: each line stands alone.
-    html = highlight(code, lexer, HtmlFormatter(nowrap=True, classprefix="hl-"))
+    # Given with its last line ended, as a file is: without it the console lexer lost a
+    # session's last line of output, and Bash and Python sessions misread their last line.
+    html = highlight(code + "\n", lexer, HtmlFormatter(nowrap=True, classprefix="hl-"))
     # A line's indentation goes into its first token, so that the layout never breaks the
     # line between the indentation and the code.
     return [_INDENT.sub(r"\2\1", line) for line in html.rstrip("\n").split("\n")]

@@ -37,6 +37,7 @@ from .fragments import parse, serialise
 from .html import html_plugin
 from .images import check_image
 from .math import math_for_print, math_plugin
+from .mdbook import mdbook_code
 from .notes import notes_at_their_calls, notes_plugin, notes_to_the_book
 from .sections import (Reference, check_references, headings, ids_in,
                        page_numbers_in_references, section_titles_in_page_references)
@@ -131,6 +132,7 @@ def _markdown(language: str) -> MarkdownIt:
     md.add_render_rule("fence", render_fence)
     md.add_render_rule("th_open", _render_header_cell)
     md.block.ruler.before("table", "bindery_nesting", _nesting_guard)
+    md.core.ruler.after("block", "bindery_mdbook", mdbook_code)   # {{#include}} in code
     md.core.ruler.after("inline", "bindery_inline", _inline_checks)
     md.core.ruler.after("bindery_inline", "bindery_captions", table_captions)
     md.core.ruler.push("bindery_typography", _tie)
@@ -143,7 +145,8 @@ def _markdown(language: str) -> MarkdownIt:
 
 
 def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter, shared: dict) -> Chapter:
-    env = {"book": book, "chapter": chapter, "images": {}, "formulas": [], **shared}
+    env = {"book": book, "chapter": chapter, "images": {}, "formulas": [], "includes": {},
+           **shared}
     tokens = md.parse(chapter.markdown, env)
     env["warnings"].extend(unstyled_warnings(env))
     html = md.renderer.render(tokens, md.options, env)
@@ -151,7 +154,8 @@ def _convert_chapter(md: MarkdownIt, book: Book, chapter: Chapter, shared: dict)
     return dataclasses.replace(chapter, body=Markup(html),
                                print_body=Markup(_for_print(html, book.labels)),
                                images=tuple(env["images"].values()),
-                               formulas=tuple(dict.fromkeys(env["formulas"])))
+                               formulas=tuple(dict.fromkeys(env["formulas"])),
+                               includes=tuple(sorted(env["includes"].items())))
 
 
 def _for_print(html: str, labels) -> str:

@@ -1,0 +1,3 @@
+fn main() {
+    let lucky_number = 7; // I'm feeling lucky today
+}

@@ -1,0 +1,179 @@
+"""Books written for mdBook: ``{{#include}}`` and ``{{#rustdoc_include}}`` in code blocks
+bring in the book's listing files as mdBook does, a Rust block's hidden lines are left out,
+an edited listing rebuilds the book; and the real thing, chapters 3 and 4 of *The Rust
+Programming Language* (tests/books/rust, MIT/Apache-2.0, see its SOURCE.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+import zipfile
+
+import pytest
+
+from bindery import builder as pipeline
+from bindery.builder import BuildRequest
+from bindery.convert import convert
+from bindery.errors import BookError
+from bindery.source import load
+
+from conftest import build_book
+from helpers import BOOKS, EPOCH, TINY, copy_book, source_date_epoch
+
+RUST = BOOKS / "rust"
+
+LISTING = """fn main() {
+    // ANCHOR: setup
+    let x = 5;
+    // ANCHOR: inner
+    let y = 6;
+    // ANCHOR_END: inner
+    // ANCHOR_END: setup
+    println!("{x} {y}");
+    // ANCHOR: setup
+    let z = 7;
+    // ANCHOR_END: setup
+}
+"""
+
+
+def _book(tmp_path, markdown: str):
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "listings").mkdir()
+    (book / "listings" / "main.rs").write_text(LISTING, "utf-8")
+    (book / "listings" / "output.txt").write_text("$ cargo run\nhello\nlast line\n", "utf-8")
+    (book / "chapitres" / "un.md").write_text("---\ntitle: Test\n---\n\n" + markdown, "utf-8")
+    return book
+
+
+def _blocks(tmp_path, markdown: str):
+    """The text of each code block of the chapter, and the conversion's warnings."""
+    book = convert(load(_book(tmp_path, markdown)))
+    chapter = book.chapters[0]
+    blocks = [html.unescape(re.sub(r"<[^>]+>", "", block)).rstrip("\n").replace(" \n", "\n")
+              for block in re.findall(r"<pre [^>]*>(.*?)</pre>", str(chapter.body), re.S)]
+    return blocks, chapter, book
+
+
+def _fence(directive: str, language: str = "rust") -> str:
+    return f"```{language}\n{directive}\n```\n\n"
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("main.rs", LISTING.rstrip("\n")),
+    ("main.rs:3", "    let x = 5;"),
+    ("main.rs:8:8", '    println!("{x} {y}");'),
+    ("main.rs::1", "fn main() {"),
+    ("main.rs:12:", "}"),
+    ("main.rs:setup", "    let x = 5;\n    let y = 6;"),        # the first part, marks left out
+    ("main.rs:inner", "    let y = 6;"),
+])
+def test_include_takes_the_lines_mdbook_takes(tmp_path, target, expected):
+    blocks, _, _ = _blocks(tmp_path, _fence(f"{{{{#include ../listings/{target}}}}}", "text"))
+    assert blocks == [expected]
+
+
+def test_rustdoc_include_prints_what_mdbook_shows(tmp_path):
+    """mdBook keeps the rest of the file as hidden lines, for rustdoc's tests; a reader sees
+    only the part asked for (an anchor opened twice: both parts)."""
+    blocks, chapter, book = _blocks(tmp_path, _fence(
+        "{{#rustdoc_include ../listings/main.rs:setup}}") + _fence(
+        "{{ #rustdoc_include ../listings/main.rs:2:3 }}"))
+    assert blocks == ["    let x = 5;\n    let y = 6;\n    let z = 7;",
+                      "    // ANCHOR: setup\n    let x = 5;"]
+    assert chapter.includes == (("listings/main.rs", chapter.includes[0][1]),)
+    assert book.includes == {"listings/main.rs": chapter.includes[0][1]}
+
+
+def test_rust_blocks_hide_rustdoc_s_hidden_lines_and_other_blocks_do_not(tmp_path):
+    code = "# fn main() {\nlet a = 1;\n#\n## not hidden\n    # indented hidden\n# }"
+    blocks, _, _ = _blocks(tmp_path, f"```rust,ignore\n{code}\n```\n\n```python\n{code}\n```\n")
+    assert blocks == ["let a = 1;\n# not hidden", code]
+
+
+def test_an_escaped_directive_is_written_as_is_and_a_console_keeps_its_last_line(tmp_path):
+    blocks, chapter, _ = _blocks(tmp_path, _fence("\\{{#include ../listings/main.rs}}", "text")
+                                 + _fence("{{#include ../listings/output.txt}}", "console"))
+    assert blocks == ["{{#include ../listings/main.rs}}", "$ cargo run\nhello\nlast line"]
+    assert chapter.includes == (("listings/output.txt", chapter.includes[0][1]),)
+
+
+@pytest.mark.parametrize("directive, message", [
+    ("{{#include ../listings/none.rs}}", "no file `../listings/none.rs`"),
+    ("{{#include ../../../../../../etc/hostname}}", "outside the book folder"),
+    ("{{#include ../listings/main.rs:nowhere}}", "no `ANCHOR: nowhere` in the file"),
+])
+def test_a_directive_that_cannot_be_followed_is_an_error_at_its_line(tmp_path, directive,
+                                                                      message):
+    with pytest.raises(BookError) as error:
+        _blocks(tmp_path, "Text.\n\n" + _fence(directive))
+    assert message in str(error.value) and "chapitres/un.md:8" in str(error.value)
+
+
+def test_a_directive_outside_a_code_block_is_left_as_text_with_a_warning(tmp_path):
+    book = convert(load(_book(tmp_path, "Intro.\n\n{{#include ../listings/main.rs}}\n")))
+    assert "{{#include" in str(book.chapters[0].body)          # as text (typeset)
+    assert any("outside a code block" in str(warning) and "chapitres/un.md:7" in str(warning)
+               for warning in book.warnings), book.warnings
+
+
+def test_an_edited_listing_rebuilds_the_book_and_an_unchanged_one_does_not(tmp_path):
+    book = _book(tmp_path, _fence("{{#include ../listings/main.rs:inner}}"))
+    out = tmp_path / "out"
+
+    def build():
+        with source_date_epoch(EPOCH):
+            return pipeline.build(BuildRequest(book, out, ("epub",), parallel=False))
+
+    def epub_text() -> str:
+        with zipfile.ZipFile(out / "petit-traite.epub") as archive:
+            return archive.read("EPUB/text/un.xhtml").decode()
+
+    assert build().outputs[0].rebuilt and "6" in epub_text()
+    assert not build().outputs[0].rebuilt                # nothing changed: nothing made
+    listing = book / "listings" / "main.rs"
+    listing.write_text(LISTING.replace("let y = 6;", "let y = 60;"), "utf-8")
+    rebuilt = build().outputs[0]
+    assert rebuilt.rebuilt and "listings/main.rs" in rebuilt.reason and "60" in epub_text()
+    assert not build().outputs[0].rebuilt
+
+
+@pytest.fixture(scope="module")
+def rust(tmp_path_factory):
+    return build_book(RUST, tmp_path_factory.mktemp("rust") / "out",
+                      formats=("epub", "pdf"))
+
+
+def test_the_rust_book_s_listings_are_in_its_code_blocks(rust, epubcheck):
+    assert epubcheck(rust["epub"])[0].clean
+    with zipfile.ZipFile(rust["epub"]) as archive:
+        texts = {name: archive.read(name).decode() for name in archive.namelist()
+                 if name.startswith("EPUB/text/ch")}
+    assert len(texts) == 8
+    code = "".join(html.unescape(re.sub(r"<[^>]+>", "", block)) for text in texts.values()
+                   for block in re.findall(r"<pre [^>]*>(.*?)</pre>", text, re.S))
+    assert "{{#" not in "".join(texts.values())
+    # Listings of both chapters, their compilers' messages, a part taken by an anchor.
+    assert "let mut x = 5;" in code and "error[E0384]: cannot assign twice" in code
+    assert "fn first_word(s: &String) -> usize {" in code
+    assert "The value of x is: 6" in code                  # a console's last line
+    assert "ANCHOR" not in code and "\n# " not in code
+    warnings = [str(warning) for warning in rust.report.warnings]
+    assert not [w for w in warnings if "Pygments" in w or "include" in w], warnings
+
+
+def test_the_rust_book_prints_its_code_and_diagrams_inside_the_page(rust):
+    """Its seven Graphviz diagrams (SVG 1.1, with their DOCTYPE) are drawn, and no line of
+    code, no diagram, no table leaves the text block (the typographic proof)."""
+    import pypdfium2
+
+    assert rust.report.typography is not None
+    assert [f for f in rust.report.typography if f.kind == "overflow"] == []
+    document = pypdfium2.PdfDocument(str(rust["pdf"]))
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    assert "let mut x = 5;" in text and "{{#" not in text
+    assert "let x = 5;\r\nlet y = x;" in re.sub(r"(?<=\n) +", "", text)   # listing 4-2
+    # Each variable of the diagrams is a table headed "name value": 12 in the 7 diagrams.
+    lines = [line.strip() for line in text.split("\r\n")]
+    assert lines.count("name value") == 12 and lines.count("ptr") == 12
