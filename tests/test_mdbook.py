@@ -111,6 +111,21 @@ def test_a_directive_that_cannot_be_followed_is_an_error_at_its_line(tmp_path, d
     assert message in str(error.value) and "chapitres/un.md:8" in str(error.value)
 
 
+def test_a_listing_s_file_name_and_caption_are_paragraphs_around_its_code(tmp_path):
+    """The Rust book's <Listing> (mdbook-trpl): its attributes are the author's words."""
+    book = convert(load(_book(tmp_path, (
+        'See Listing 1-2.\n\n<Listing number="1-2" file-name="src/main.rs" '
+        'caption="The `inner` part &amp; more">\n\n'
+        + _fence("{{#include ../listings/main.rs:inner}}") + "</Listing>\n"))))
+    body = str(book.chapters[0].body)
+    # (the test book is French: a narrow space before each colon)
+    paragraphs = re.findall(r"<p [^>]*>(.*?)</p>", body.replace("\u202f", ""), re.S)
+    assert paragraphs[1:] == ["Filename: src/main.rs",
+                              "Listing 1-2: The <code>inner</code> part &amp; more"]
+    assert body.index("Filename") < body.index("<pre") < body.index("<p id=\"un-4\">Listing 1-2")
+    assert not [w for w in book.warnings if "Listing" in str(w) or "listing" in str(w)]
+
+
 def test_a_directive_outside_a_code_block_is_left_as_text_with_a_warning(tmp_path):
     book = convert(load(_book(tmp_path, "Intro.\n\n{{#include ../listings/main.rs}}\n")))
     assert "{{#include" in str(book.chapters[0].body)          # as text (typeset)
@@ -139,6 +154,12 @@ def test_an_edited_listing_rebuilds_the_book_and_an_unchanged_one_does_not(tmp_p
     assert not build().outputs[0].rebuilt
 
 
+def code_free(texts: dict[str, str]) -> str:
+    """The books' documents' text outside code blocks, tags removed."""
+    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<pre .*?</pre>", "", "".join(
+        texts.values()), flags=re.S)))
+
+
 @pytest.fixture(scope="module")
 def rust(tmp_path_factory):
     return build_book(RUST, tmp_path_factory.mktemp("rust") / "out",
@@ -160,7 +181,8 @@ def test_the_rust_book_s_listings_are_in_its_code_blocks(rust, epubcheck):
     assert "The value of x is: 6" in code                  # a console's last line
     assert "ANCHOR" not in code and "\n# " not in code
     warnings = [str(warning) for warning in rust.report.warnings]
-    assert not [w for w in warnings if "Pygments" in w or "include" in w], warnings
+    assert not [w for w in warnings if "Pygments" in w or "include" in w or "<listing>" in w]
+    assert "Listing 4-1: A variable and the scope in which it is valid" in code_free(texts)
 
 
 def test_the_rust_book_prints_its_code_and_diagrams_inside_the_page(rust):

@@ -18,11 +18,17 @@ should be. The rules are mdBook's (``src/utils/string.rs`` and ``preprocess/link
 
 A directive outside a code block (mdBook would include Markdown there) is left as text,
 with a warning naming its line.
+
+The Rust book's own preprocessor (mdbook-trpl) frames a listing in ``<Listing number="3-1"
+file-name="src/main.rs" caption="…">`` … ``</Listing>``, written on lines of their own:
+its file name is a paragraph before the code (``Filename: src/main.rs``) and its caption
+one after it (``Listing 3-1: …``, Markdown), as mdbook-trpl prints them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from pathlib import Path
 
@@ -38,13 +44,18 @@ _DIRECTIVE = re.compile(r"(\\)?\{\{\s*#([a-z_]+)\s+([^}]*?)\s*\}\}")
 _ANCHOR = re.compile(r"ANCHOR:\s*([\w-]+)")
 _ANCHOR_END = re.compile(r"ANCHOR_END:\s*([\w-]+)")
 _RANGE = re.compile(r"(\d*)(?::(\d*))?")
+_LISTING = re.compile(r"<Listing((?:\s+[a-z-]+=\"[^\"]*\")*)\s*>\s*", re.IGNORECASE)
+_LISTING_END = re.compile(r"</Listing>\s*", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"', re.IGNORECASE)
 INCLUDES = ("include", "rustdoc_include")
 
 
 def mdbook_code(state) -> None:
     """markdown-it core rule, after the blocks are parsed: directives in code blocks
-    replaced by what they include, Rust blocks' hidden lines left out."""
+    replaced by what they include, Rust blocks' hidden lines left out, listings' file names
+    and captions kept as paragraphs."""
     env = state.env
+    state.tokens = _listings(state.tokens)
     for token in state.tokens:
         if token.type in ("fence", "code_block"):
             if "{{" in token.content:
@@ -59,6 +70,39 @@ def mdbook_code(state) -> None:
                         f"mdBook's `{{{{#{match.group(2)} …}}}}` outside a code block is "
                         f"left as text: Bindery includes files into code blocks only",
                         chapter.source, source_line(chapter, token)))
+
+
+def _listings(tokens: list[Token]) -> list[Token]:
+    """``<Listing …>`` and ``</Listing>`` blocks -> the file name's and the caption's
+    paragraphs; a listing opened on a line with other HTML is left to the HTML rules."""
+    out: list[Token] = []
+    captions: list[str] = []
+    for token in tokens:
+        opening = _LISTING.fullmatch(token.content) if token.type == "html_block" else None
+        if opening:
+            attributes = {name.lower(): html.unescape(value)
+                          for name, value in _ATTRIBUTE.findall(opening.group(1))}
+            number, caption = attributes.get("number"), attributes.get("caption")
+            captions.append(f"Listing {number}: {caption}" if number and caption
+                            else caption or (f"Listing {number}" if number else ""))
+            if attributes.get("file-name"):
+                out.extend(_paragraph(f"Filename: {attributes['file-name']}", token))
+        elif (token.type == "html_block" and captions
+                and _LISTING_END.fullmatch(token.content)):
+            caption = captions.pop()
+            if caption:
+                out.extend(_paragraph(caption, token))
+        else:
+            out.append(token)
+    return out
+
+
+def _paragraph(text: str, where: Token) -> list[Token]:
+    """A paragraph of ``text`` (Markdown, parsed with the rest) at ``where``'s line."""
+    return [Token("paragraph_open", "p", 1, map=where.map, block=True, level=where.level),
+            Token("inline", "", 0, content=text, map=where.map, level=where.level + 1,
+                  children=[]),
+            Token("paragraph_close", "p", -1, block=True, level=where.level)]
 
 
 def _included(token: Token, env: dict) -> str:
