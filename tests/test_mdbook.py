@@ -43,6 +43,7 @@ def _book(tmp_path, markdown: str):
     (book / "listings").mkdir()
     (book / "listings" / "main.rs").write_text(LISTING, "utf-8")
     (book / "listings" / "output.txt").write_text("$ cargo run\nhello\nlast line\n", "utf-8")
+    (book / "listings" / "control.c").write_text("int a;\n\x0c\nint b;\n", "utf-8")
     (book / "chapitres" / "un.md").write_text("---\ntitle: Test\n---\n\n" + markdown, "utf-8")
     return book
 
@@ -66,6 +67,7 @@ def _fence(directive: str, language: str = "rust") -> str:
     ("main.rs:8:8", '    println!("{x} {y}");'),
     ("main.rs::1", "fn main() {"),
     ("main.rs:12:", "}"),
+    ("main.rs::", LISTING.rstrip("\n")),
     ("main.rs:setup", "    let x = 5;\n    let y = 6;"),        # the first part, marks left out
     ("main.rs:inner", "    let y = 6;"),
 ])
@@ -101,14 +103,21 @@ def test_an_escaped_directive_is_written_as_is_and_a_console_keeps_its_last_line
 
 @pytest.mark.parametrize("directive, message", [
     ("{{#include ../listings/none.rs}}", "no file `../listings/none.rs`"),
-    ("{{#include ../../../../../../etc/hostname}}", "outside the book folder"),
+    ("{{#include ../listings/" + "a" * 300 + "}}", "no file"),
+    ("{{#include ../listings/main.rs:" + "9" * 5000 + "}}", "no `ANCHOR: 999"),
+    ("{{#include ../listings/control.c}}", "book/listings/control.c:2:1: control character"),
+    ("{{#include ../../secret.txt}}", "`../../secret.txt` is outside the book folder"),
+    ("{{#include ../../none.txt}}", "`../../none.txt` is outside the book folder"),
+    ("{{#include /etc/passwd}}", "`/etc/passwd` is outside the book folder"),
     ("{{#include ../listings/main.rs:nowhere}}", "no `ANCHOR: nowhere` in the file"),
 ])
 def test_a_directive_that_cannot_be_followed_is_an_error_at_its_line(tmp_path, directive,
                                                                       message):
+    (tmp_path / "secret.txt").write_text("not the book's\n", "utf-8")
     with pytest.raises(BookError) as error:
         _blocks(tmp_path, "Text.\n\n" + _fence(directive))
-    assert message in str(error.value) and "chapitres/un.md:8" in str(error.value)
+    where = "listings/control.c" if "control" in message else "chapitres/un.md:8"
+    assert message in str(error.value) and where in str(error.value)
 
 
 def test_a_listing_s_file_name_and_caption_are_paragraphs_around_its_code(tmp_path):
@@ -124,6 +133,13 @@ def test_a_listing_s_file_name_and_caption_are_paragraphs_around_its_code(tmp_pa
                               "Listing 1-2: The <code>inner</code> part &amp; more"]
     assert body.index("Filename") < body.index("<pre") < body.index("<p id=\"un-4\">Listing 1-2")
     assert not [w for w in book.warnings if "Listing" in str(w) or "listing" in str(w)]
+
+
+def test_other_double_braces_are_code_like_the_rest(tmp_path):
+    """Handlebars' {{#each}} is not mdBook's: no warning, nothing changed."""
+    code = "{{#each items}}\n  {{this}}\n{{/each}}"
+    blocks, _, book = _blocks(tmp_path, f"```handlebars\n{code}\n```\n\nUse `{{{{#each}}}}`.\n")
+    assert blocks == [code] and not book.warnings
 
 
 def test_a_directive_outside_a_code_block_is_left_as_text_with_a_warning(tmp_path):
@@ -151,6 +167,20 @@ def test_an_edited_listing_rebuilds_the_book_and_an_unchanged_one_does_not(tmp_p
     listing.write_text(LISTING.replace("let y = 6;", "let y = 60;"), "utf-8")
     rebuilt = build().outputs[0]
     assert rebuilt.rebuilt and "listings/main.rs" in rebuilt.reason and "60" in epub_text()
+    assert not build().outputs[0].rebuilt
+    # Another file included instead: the one no longer included is no input any more.
+    chapter = book / "chapitres" / "un.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("main.rs:inner", "output.txt"))
+    assert build().outputs[0].rebuilt and "hello" in epub_text()
+    assert not build().outputs[0].rebuilt
+    # A link retargeted is a change of what is included.
+    (book / "listings" / "v2.txt").write_text("revised\n", "utf-8")
+    (book / "listings" / "output.txt").unlink()
+    (book / "listings" / "output.txt").symlink_to("main.rs")
+    assert build().outputs[0].rebuilt and "println" in epub_text()
+    (book / "listings" / "output.txt").unlink()
+    (book / "listings" / "output.txt").symlink_to("v2.txt")
+    assert build().outputs[0].rebuilt and "revised" in epub_text()
     assert not build().outputs[0].rebuilt
 
 

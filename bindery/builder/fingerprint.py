@@ -49,15 +49,18 @@ class Inputs:
     groups: dict[str, dict[str, str]]    # "common", "epub", "booklet" -> name -> hash
     notes: dict[str, str]       # what only the warnings depend on: the chapter files present
     epub_page_list: bool = True  # the EPUB needs the print layout for its page list
+    included: frozenset = frozenset()   # the keys of common only the last build's includes give
 
     @property
     def common(self) -> dict[str, str]:
         return self.groups["common"]
 
-    def with_common(self, more: dict[str, str]) -> "Inputs":
-        """These inputs, with ``more`` fingerprints of what every output reads."""
-        return dataclasses.replace(self, groups={**self.groups,
-                                                 "common": {**self.common, **more}})
+    def with_includes(self, included: dict[str, str]) -> "Inputs":
+        """These inputs with the files this build's code blocks included (key -> the hash of
+        what was read) instead of those the last build included."""
+        common = {key: value for key, value in self.common.items() if key not in self.included}
+        return dataclasses.replace(self, groups={**self.groups, "common": {**common, **included}},
+                                   included=frozenset(included) - set(common))
 
     def of(self, fmt: str) -> dict[str, str]:
         """Every fingerprint the output ``fmt`` depends on."""
@@ -159,10 +162,11 @@ def identity_of(data: dict) -> Identity | None:
 
 
 def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, Any],
-                known_images: list[str]) -> Inputs | None:
+                known_images: list[str], known_includes: list[str] = ()) -> Inputs | None:
     """The fingerprints of the book's sources, given book.toml's ``data``
     (``read_book_toml``); None when it could not be read (the full build then says what is
-    wrong). ``known_images`` are the images the last build used, wherever they are in the
+    wrong). ``known_includes`` are the files the last build's code blocks included.
+    ``known_images`` are the images the last build used, wherever they are in the
     book folder. Only regular files inside the book folder are read."""
     if data is None or identity_of(data) is None:
         return None
@@ -220,5 +224,9 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
     notes = {"chapter files": sha256("\n".join(
         sorted(str(path) for folder in folders for path in folder.glob("*.md"))).encode())}
     epub_settings = data.get("epub") if isinstance(data.get("epub"), dict) else {}
+    included = {f"book/{name}" for name in known_includes} - set(common)
+    for key in sorted(included):
+        common[key] = file_hash(book_dir / key[len("book/"):], book_dir) or ""
     return Inputs(groups={"common": common, "epub": epub, "booklet": booklet}, notes=notes,
-                  epub_page_list=epub_settings.get("page_list", True) is not False)
+                  epub_page_list=epub_settings.get("page_list", True) is not False,
+                  included=frozenset(included))

@@ -239,11 +239,11 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     """Every output is made: now write them and the manifest that describes them."""
     book = Identity(job.book.slug, job.book.identifier)
     inputs = plan.inputs
-    if inputs is not None and job.book.includes:
+    if inputs is not None:
         # The files code blocks included are inputs too, as they were read (the plan knew
         # only those the last build included).
-        inputs = inputs.with_common({f"book/{name}": digest
-                                     for name, digest in job.book.includes.items()})
+        inputs = inputs.with_includes({f"book/{name}": digest
+                                       for name, digest in job.book.includes.items()})
     previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
     manifest = Manifest(book) if previous is None else dataclasses.replace(
         copy.deepcopy(previous), identity=book)       # the previous one judges what is ours

@@ -35,7 +35,8 @@ def make_plan(request: BuildRequest, folder: OutputFolder) -> Plan:
         book = identity_of(data) if data is not None else None
         manifest = folder.read_manifest(book) if book is not None else None
         inputs = fingerprint(request.book_dir, data, request.booklet.given(),
-                             manifest.images + manifest.includes if manifest else [])
+                             manifest.images if manifest else [],
+                             manifest.includes if manifest else [])
     plan = Plan(book, manifest, inputs, request.formats, False)
     if not (request.force or inputs is None or manifest is None):
         with recording(seen):                 # the outputs' checksums: what a stamp holds

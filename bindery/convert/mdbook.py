@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
 from pathlib import Path
 
@@ -37,17 +38,21 @@ from markdown_it.token import Token
 from ..errors import BookError, BookWarning
 from ..model import Chapter
 from ..paths import TEXT_LIMIT, read_file, within
+from ..source.text import check_xml_characters
 from .code import fence_language
 from .tokens import source_line
 
-_DIRECTIVE = re.compile(r"(\\)?\{\{\s*#([a-z_]+)\s+([^}]*?)\s*\}\}")
+_DIRECTIVE = re.compile(r"(\\)?\{\{\s*#([a-z_]+)([^}]*)\}\}")    # linear: no nested choice
 _ANCHOR = re.compile(r"ANCHOR:\s*([\w-]+)")
 _ANCHOR_END = re.compile(r"ANCHOR_END:\s*([\w-]+)")
-_RANGE = re.compile(r"(\d*)(?::(\d*))?")
+_RANGE = re.compile(r"(\d{0,9})(?::(\d{0,9}))?")
 _LISTING = re.compile(r"<Listing((?:\s+[a-z-]+=\"[^\"]*\")*)\s*>\s*", re.IGNORECASE)
 _LISTING_END = re.compile(r"</Listing>\s*", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"', re.IGNORECASE)
 INCLUDES = ("include", "rustdoc_include")
+#: mdBook's other directives: left as text, with a warning. Any other ``{{#name}}`` (a
+#: Handlebars template in a code block) is not mdBook's, and is code like the rest.
+OTHERS = ("playground", "playpen", "title", "template")
 
 
 def mdbook_code(state) -> None:
@@ -64,7 +69,7 @@ def mdbook_code(state) -> None:
                 token.content = _without_hidden_lines(token.content)
         elif token.type == "inline" and "{{" in token.content:
             for match in _DIRECTIVE.finditer(token.content):
-                if not match.group(1):
+                if not match.group(1) and match.group(2) in INCLUDES + OTHERS:
                     chapter: Chapter = env["chapter"]
                     env["warnings"].append(BookWarning(
                         f"mdBook's `{{{{#{match.group(2)} …}}}}` outside a code block is "
@@ -114,6 +119,9 @@ def _included(token: Token, env: dict) -> str:
 
         def replace(match: re.Match) -> str:
             escaped, kind, target = match.groups()
+            target = target.strip()
+            if kind not in INCLUDES + OTHERS:
+                return match.group(0)
             if escaped:
                 return match.group(0)[1:]
             if kind not in INCLUDES:
@@ -132,12 +140,17 @@ def _read(target: str, chapter: Chapter, env: dict, line: int | None) -> str:
     name = _split(target)[0]
     book_root = env["book"].root
     path = chapter.source.parent / name
-    if not name or not path.exists():
-        raise BookError(f"`{{{{#include {target}}}}}`: no file `{name}`", chapter.source, line,
-                        hint="the path is relative to the chapter's folder")
-    if not within(path, book_root):
+    try:
+        inside = within(path, book_root)          # whether or not it exists
+        found = bool(name) and path.exists()
+    except OSError:                              # a name too long for the file system
+        inside, found = True, False
+    if not inside:
         raise BookError(f"`{{{{#include {target}}}}}`: `{name}` is outside the book folder",
                         chapter.source, line)
+    if not found:
+        raise BookError(f"`{{{{#include {target}}}}}`: no file `{name}`", chapter.source, line,
+                        hint="the path is relative to the chapter's folder")
     try:
         data = read_file(path, "included file", TEXT_LIMIT)
         text = data.decode("utf-8-sig")
@@ -147,9 +160,18 @@ def _read(target: str, chapter: Chapter, env: dict, line: int | None) -> str:
     except BookError as error:
         raise BookError(f"`{{{{#include {target}}}}}`: {error.message}", chapter.source,
                         line) from None
-    name = path.resolve().relative_to(Path(book_root).resolve()).as_posix()
-    env["includes"][name] = hashlib.sha256(data).hexdigest()
+    check_xml_characters(text, Path(os.path.normpath(path)))
+    env["includes"][_name_in_book(path, Path(book_root))] = hashlib.sha256(data).hexdigest()
     return text
+
+
+def _name_in_book(path: Path, root: Path) -> str:
+    """``path``'s name in the book folder, as written (a link is named, not its target: the
+    next build hashes whatever it leads to); resolved when only the target is inside."""
+    written = os.path.relpath(os.path.normpath(path.absolute()), os.path.normpath(root.absolute()))
+    if written.startswith("..") or os.path.isabs(written):
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    return Path(written).as_posix()
 
 
 def _split(target: str) -> tuple[str, str | None]:
@@ -167,7 +189,7 @@ def _take(text: str, target: str, kind: str, chapter: Chapter, line: int | None)
     if not part:
         return "\n".join(lines)
     numbers = _RANGE.fullmatch(part)
-    if numbers and any(numbers.groups()):
+    if numbers:                                  # file:3, file:3:, file::9, file:3:9, file::
         start, end = numbers.groups()
         first = max(int(start) - 1, 0) if start else 0
         if end is None:                          # file:3 is line 3 alone
