@@ -78,7 +78,8 @@ def test_checks_read_outputs_not_the_writers(name):
 
 def test_private_api_of_a_dependency_is_reached_from_one_place():
     users = {"_page_box": set(), "pydyf._": set(), "tags._": set(), "TargetCollector": set(),
-             "draw_first_line": set(), "SVG.draw": set()}
+             "draw_first_line": set(), "SVG.draw": set(),
+             "Stream._fonts, Layout.reactivate": set()}
     for name, path in _modules().items():
         text = path.read_text("utf-8")
         if re.search(r"\btags\._[a-z]", text):
@@ -93,9 +94,12 @@ def test_private_api_of_a_dependency_is_reached_from_one_place():
             users["draw_first_line"].add(name)
         if re.search(r"\bSVG\.draw\b", text):
             users["SVG.draw"].add(name)
+        if re.search(r"\._fonts\b|\breactivate\b", text):
+            users["Stream._fonts, Layout.reactivate"].add(name)
     assert users == {"_page_box": {"pdf/layout"}, "pydyf._": {"pdf/writer"},
                      "tags._": {"pdf/writer"}, "TargetCollector": {"pdf/units"},
-                     "draw_first_line": {"pdf/textruns"}, "SVG.draw": {"pdf/writer"}}
+                     "draw_first_line": {"pdf/textruns"}, "SVG.draw": {"pdf/writer"},
+                     "Stream._fonts, Layout.reactivate": {"pdf/textruns"}}
 
 
 def test_no_module_grows_into_a_house_of_its_own():

@@ -70,7 +70,7 @@ def test_text_runs_are_written_as_weasyprint_writes_them(tmp_path, monkeypatch):
     monkeypatch.setattr(textruns, "_show", counted_show)
     fast = {name: write(book, laid_out).data
             for name, write in (("reading", reading_pdf), ("press", press_pdf))}
-    monkeypatch.setattr(writer, "fast_text_runs", contextlib.nullcontext)
+    monkeypatch.setattr(writer, "fast_text_runs", lambda keep: contextlib.nullcontext())
     own = {name: write(book, laid_out).data
            for name, write in (("reading", reading_pdf), ("press", press_pdf))}
     assert fast == own
@@ -103,3 +103,28 @@ def test_a_layout_written_again_gives_the_same_pdf(tmp_path, monkeypatch):
     press = press_pdf(book, laid_out).data
     assert reading_pdf(book, laid_out).data == first
     assert press_pdf(book, laid_out).data == press
+
+
+def test_lines_kept_by_watch_write_the_same_pdf(tmp_path, monkeypatch):
+    """Laid out by units (as watch and serve do), each plain line keeps what it wrote; the
+    next PDF from the kept units writes those lines again without Pango: same bytes."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book, one_pass = scripts_book(tmp_path)
+    expected = {"reading": reading_pdf(book, one_pass).data,
+                "press": press_pdf(book, one_pass).data}
+    again = {"kept": 0}
+    show_kept = textruns._show_kept
+
+    def counted(*args):
+        written = show_kept(*args)
+        again["kept"] += written
+        return written
+
+    monkeypatch.setattr(textruns, "_show_kept", counted)
+    for _ in range(2):                    # the first build keeps, the second writes kept lines
+        sandbox = Sandbox(book.root.resolve())
+        pages = render(book, sandbox, w3c_date(build_date()))
+        by_units = lay_out(book, pages, sandbox, units=True)
+        assert {"reading": reading_pdf(book, by_units).data,
+                "press": press_pdf(book, by_units).data} == expected
+    assert again["kept"] > 500, again

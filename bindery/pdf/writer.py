@@ -16,7 +16,7 @@ def write_pdf(book: Book, layout: Layout, variant: str, press: bool,
     """The laid-out pages as a PDF of ``variant``; ``press`` keeps the marks and the output
     intent, ``finisher`` finishes the object tree."""
     with weasyprint_log(book) as warnings, _painting(layout, press=press), _note_tags(), \
-            _page_references(), _svg_left_as_found(), fast_text_runs():
+            _page_references(), _svg_left_as_found(), fast_text_runs(keep=bool(layout.units)):
         data = layout.document.write_pdf(pdf_variant=variant, finisher=finisher, **options)
     return Made(data, tuple(warnings))
 
