@@ -91,6 +91,9 @@ def fast_text_runs(keep: bool = False) -> Iterator[None]:
 #: Where a Pango layout (WeasyPrint's ``Layout``) keeps what its line wrote, and whether it
 #: was left asleep (not made again) for this drawing.
 _KEPT, _ASLEEP = "_bindery_kept_line", "_bindery_asleep"
+#: Each run's glyph facts, and each run, kept once however many lines hold the same (a
+#: word comes back on every page): what a kept line costs is mostly references.
+_FACTS: dict[tuple, tuple] = {}
 
 
 def _show_kept(stream, kept: list, matrix) -> bool:
@@ -201,12 +204,13 @@ def _show(stream, textbox, runs, matrix, written, keep=False) -> list | None:
             if facts is None:
                 kept = None
             else:
-                kept.append((changed, key, font_size, piece, facts))
+                run = (changed, key, font_size, piece, facts)
+                kept.append(_FACTS.setdefault(run, run))
     stream.show_text(string)
     return kept
 
 
-def _facts(glyph_item, glyphs, clusters, font, utf8_text: bytes, empty) -> list | None:
+def _facts(glyph_item, glyphs, clusters, font, utf8_text: bytes, empty) -> tuple | None:
     """Each glyph of a run, the first time it comes: (id, width, its characters)."""
     item = glyph_item.item
     offset, length, rtl = item.offset, item.length, item.analysis.level % 2
@@ -223,7 +227,8 @@ def _facts(glyph_item, glyphs, clusters, font, utf8_text: bytes, empty) -> list 
             end = length if i == len(glyphs) - 1 else clusters[i + 1]
         characters = utf8_text[offset + clusters[i]:offset + end].decode()
         facts.append((glyph, font.widths[glyph], characters))
-    return facts
+    facts = tuple(facts)
+    return _FACTS.setdefault(facts, facts)
 
 
 def _operator(stream, pango_font, font, font_size, glyph_id, width, x_offset) -> str:
