@@ -51,13 +51,14 @@ def fast_text_runs(keep: bool = False) -> Iterator[None]:
         yield
         return
     written: dict[int, tuple] = {}
+    applied: set = set()           # (font, facts) this PDF has already been told
     layout_class = line_break.Layout
     reactivate, deactivate = layout_class.reactivate, layout_class.deactivate
 
     def draw(stream, textbox, text_overflow, block_ellipsis, matrix):
         layout = textbox.pango_layout
         if layout.__dict__.pop(_ASLEEP, False):
-            if _show_kept(stream, layout.__dict__[_KEPT], matrix):
+            if _show_kept(stream, layout.__dict__[_KEPT], matrix, applied):
                 layout.__dict__[_ASLEEP] = True      # for deactivate
                 return []
             reactivate(layout, textbox.style)       # a font this PDF has not met: as usual
@@ -96,12 +97,13 @@ _KEPT, _ASLEEP = "_bindery_kept_line", "_bindery_asleep"
 _FACTS: dict[tuple, tuple] = {}
 
 
-def _show_kept(stream, kept: list, matrix) -> bool:
+def _show_kept(stream, kept: list, matrix, applied: set) -> bool:
     """Write a kept line again, as ``_show`` wrote it; False (nothing written) when a font
-    it uses is not yet in this PDF."""
+    it uses is not yet in this PDF. ``applied``: the (font, facts) this PDF already has."""
     fonts = stream._fonts
-    if any(key not in fonts for _, key, _, _, _ in kept):
-        return False
+    for _, key, _, _, _ in kept:
+        if key not in fonts:
+            return False
     stream.set_text_matrix(*matrix.values)
     string = ""
     for changed, key, font_size, piece, facts in kept:
@@ -111,12 +113,14 @@ def _show_kept(stream, kept: list, matrix) -> bool:
                 stream.show_text(string)
             string = ""
             stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
-        widths, to_unicode = font.widths, font.to_unicode
-        for glyph, width, characters in facts:
-            if glyph not in to_unicode:
-                to_unicode[glyph] = characters
-            if glyph not in widths:
-                widths[glyph] = width
+        if (id(font), id(facts)) not in applied:       # facts are kept once: ids hold
+            applied.add((id(font), id(facts)))
+            widths, to_unicode = font.widths, font.to_unicode
+            for glyph, width, characters in facts:
+                if glyph not in to_unicode:
+                    to_unicode[glyph] = characters
+                if glyph not in widths:
+                    widths[glyph] = width
         string += piece
     stream.show_text(string)
     return True
