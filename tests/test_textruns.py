@@ -121,10 +121,13 @@ def test_lines_kept_by_watch_write_the_same_pdf(tmp_path, monkeypatch):
         return written
 
     monkeypatch.setattr(textruns, "_show_kept", counted)
-    for _ in range(2):                    # the first build keeps, the second writes kept lines
+    for build in range(2):               # the first build keeps, the second writes kept lines
         sandbox = Sandbox(book.root.resolve())
         pages = render(book, sandbox, w3c_date(build_date()))
         by_units = lay_out(book, pages, sandbox, units=True)
-        assert {"reading": reading_pdf(book, by_units).data,
-                "press": press_pdf(book, by_units).data} == expected
-    assert again["kept"] > 500, again
+        again["kept"] = 0
+        assert reading_pdf(book, by_units).data == expected["reading"]
+        kept_by_reading = again["kept"]
+        assert press_pdf(book, by_units).data == expected["press"]
+    # The second build's reading PDF took its lines from the units the first one kept.
+    assert kept_by_reading > 500, again

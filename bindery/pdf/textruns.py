@@ -50,22 +50,21 @@ def fast_text_runs(keep: bool = False) -> Iterator[None]:
     if ffi.sizeof("PangoGlyphInfo") != 4 * _FIELDS:           # another Pango's layout
         yield
         return
-    written: dict[int, tuple] = {}
-    applied: set = set()           # (font, facts) this PDF has already been told
+    write = _Write()
     layout_class = line_break.Layout
     reactivate, deactivate = layout_class.reactivate, layout_class.deactivate
 
     def draw(stream, textbox, text_overflow, block_ellipsis, matrix):
         layout = textbox.pango_layout
         if layout.__dict__.pop(_ASLEEP, False):
-            if _show_kept(stream, layout.__dict__[_KEPT], matrix, applied):
+            if _show_kept(stream, layout.__dict__[_KEPT], matrix, write):
                 layout.__dict__[_ASLEEP] = True      # for deactivate
                 return []
             reactivate(layout, textbox.style)       # a font this PDF has not met: as usual
         runs = _plain_runs(stream, textbox, text_overflow, block_ellipsis, keep)
         if runs is None:
             return weasyprint_draw(stream, textbox, text_overflow, block_ellipsis, matrix)
-        kept = _show(stream, textbox, runs, matrix, written, keep)
+        kept = _show(stream, textbox, runs, matrix, write, keep)
         if kept is not None:
             layout.__dict__[_KEPT] = kept
         return []
@@ -92,35 +91,57 @@ def fast_text_runs(keep: bool = False) -> Iterator[None]:
 #: Where a Pango layout (WeasyPrint's ``Layout``) keeps what its line wrote, and whether it
 #: was left asleep (not made again) for this drawing.
 _KEPT, _ASLEEP = "_bindery_kept_line", "_bindery_asleep"
-#: Each run's glyph facts, and each run, kept once however many lines hold the same (a
-#: word comes back on every page): what a kept line costs is mostly references.
-_FACTS: dict[tuple, tuple] = {}
 
 
-def _show_kept(stream, kept: list, matrix, applied: set) -> bool:
+class _Write:
+    """What one PDF's writing knows: the operators written for each font and size; with
+    ``keep``, the size at which each glyph's width was taken, which (font, facts) this PDF
+    has been given, and the runs and facts it kept or wrote again, each kept once however
+    many lines hold the same (a word comes back on every page: a kept line is mostly
+    references). A new one for each PDF: what no line holds any more is let go."""
+
+    def __init__(self):
+        self.operators: dict[int, tuple] = {}
+        self.sized: dict[tuple[int, int], float] = {}
+        self.applied: set[tuple[int, int]] = set()
+        self.interned: dict[tuple, tuple] = {}
+
+    def once(self, value: tuple) -> tuple:
+        return self.interned.setdefault(value, value)
+
+
+def _show_kept(stream, kept: list, matrix, write: _Write) -> bool:
     """Write a kept line again, as ``_show`` wrote it; False (nothing written) when a font
-    it uses is not yet in this PDF. ``applied``: the (font, facts) this PDF already has."""
+    it uses is not yet in this PDF, or when one of its glyphs' widths was taken here at
+    another size (WeasyPrint keeps one width a glyph for all sizes of a font)."""
     fonts = stream._fonts
-    for _, key, _, _, _ in kept:
-        if key not in fonts:
+    for _, key, _, _, facts in kept:
+        font = fonts.get(key)
+        if font is None:
             return False
+        if (id(font), id(facts)) not in write.applied:
+            widths = font.widths
+            if any(widths.get(glyph, width) != width for glyph, width, _ in facts):
+                return False
     stream.set_text_matrix(*matrix.values)
     string = ""
-    for changed, key, font_size, piece, facts in kept:
+    for run in kept:
+        changed, key, font_size, piece, facts = write.once(run)
         font = fonts[key]
         if changed:
             if string:
                 stream.show_text(string)
             string = ""
             stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
-        if (id(font), id(facts)) not in applied:       # facts are kept once: ids hold
-            applied.add((id(font), id(facts)))
+        if (id(font), id(facts)) not in write.applied:
+            write.applied.add((id(font), id(facts)))
             widths, to_unicode = font.widths, font.to_unicode
-            for glyph, width, characters in facts:
+            for glyph, width, characters in write.once(facts):
                 if glyph not in to_unicode:
                     to_unicode[glyph] = characters
                 if glyph not in widths:
                     widths[glyph] = width
+                    write.sized[id(font), glyph] = font_size
         string += piece
     stream.show_text(string)
     return True
@@ -162,7 +183,7 @@ def _plain_runs(stream, textbox, text_overflow, block_ellipsis, keep=False) -> l
     return runs
 
 
-def _show(stream, textbox, runs, matrix, written, keep=False) -> list | None:
+def _show(stream, textbox, runs, matrix, write: _Write, keep=False) -> list | None:
     """Write the runs' text operators as WeasyPrint 70.0's ``draw_first_line`` does; with
     ``keep``, return what ``_show_kept`` needs to write them again (None for a line with a
     .notdef glyph, whose widths WeasyPrint may set otherwise)."""
@@ -182,9 +203,9 @@ def _show(stream, textbox, runs, matrix, written, keep=False) -> list | None:
                 stream.show_text(string)
             string = ""
             stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
-            known = written.get(id(font))
+            known = write.operators.get(id(font))
             if known is None or known[0] is not font:
-                known = written[id(font)] = (font, {})
+                known = write.operators[id(font)] = (font, {})
             operators = known[1].setdefault(font_size, {})
             if kept is not None:
                 key = next(key for key, value in stream._fonts.items() if value is font)
@@ -198,44 +219,55 @@ def _show(stream, textbox, runs, matrix, written, keep=False) -> list | None:
                     font.to_unicode[glyph[0]] = _characters(glyph_item, i, len(glyphs),
                                                             utf8_text)
                 parts[i] = operators.get(glyph) or operators.setdefault(
-                    glyph, _operator(stream, pango_font, font, font_size, *glyph))
+                    glyph, _operator(stream, pango_font, font, font_size, write, *glyph))
         piece = "<" + "".join(parts)
         piece = piece[:-1] if piece[-1] == "<" else piece + ">"
         string += piece
         if kept is not None:
             utf8_text = utf8_text or textbox.pango_layout.text.encode()
-            facts = _facts(glyph_item, glyphs, clusters, font, utf8_text, empty)
+            facts = _facts(stream, glyph_item, pango_font, font, font_size, glyphs, clusters,
+                           utf8_text, write)
             if facts is None:
                 kept = None
             else:
-                run = (changed, key, font_size, piece, facts)
-                kept.append(_FACTS.setdefault(run, run))
+                kept.append(write.once((changed, key, font_size, piece, facts)))
     stream.show_text(string)
     return kept
 
 
-def _facts(glyph_item, glyphs, clusters, font, utf8_text: bytes, empty) -> tuple | None:
-    """Each glyph of a run, the first time it comes: (id, width, its characters)."""
+def _facts(stream, glyph_item, pango_font, font, font_size, glyphs, clusters,
+           utf8_text: bytes, write: _Write) -> tuple | None:
+    """Each glyph of a run, the first time it comes: (id, width, its characters). None (the
+    line is not kept) for a .notdef glyph, or a glyph whose width this PDF took at another
+    size and which differs at this one: written again, the line could not say its own."""
+    from weasyprint.text.ffi import FROM_UNITS, pango
+
     item = glyph_item.item
     offset, length, rtl = item.offset, item.length, item.analysis.level % 2
-    facts, seen = [], set()
+    facts, seen = [], {0, pango.PANGO_GLYPH_EMPTY}
     for i, (glyph, _, _) in enumerate(glyphs):
-        if glyph in seen or glyph == empty:
+        if glyph in seen:
+            if glyph == 0:
+                return None
             continue
-        if glyph == 0:
-            return None
         seen.add(glyph)
+        width = font.widths[glyph]
+        if write.sized.get((id(font), glyph)) != font_size:
+            pango.pango_font_get_glyph_extents(
+                pango_font, glyph, stream.ink_rect, stream.logical_rect)
+            if round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size) != width:
+                return None
         if rtl:
             end = length if i == 0 else clusters[i - 1]
         else:
             end = length if i == len(glyphs) - 1 else clusters[i + 1]
         characters = utf8_text[offset + clusters[i]:offset + end].decode()
-        facts.append((glyph, font.widths[glyph], characters))
-    facts = tuple(facts)
-    return _FACTS.setdefault(facts, facts)
+        facts.append((glyph, width, characters))
+    return write.once(tuple(facts))
 
 
-def _operator(stream, pango_font, font, font_size, glyph_id, width, x_offset) -> str:
+def _operator(stream, pango_font, font, font_size, write: _Write, glyph_id, width,
+              x_offset) -> str:
     """A glyph's part of a TJ array, as WeasyPrint 70.0 writes it (the same floats)."""
     from weasyprint.text.ffi import FROM_UNITS, pango
 
@@ -250,6 +282,7 @@ def _operator(stream, pango_font, font, font_size, glyph_id, width, x_offset) ->
             pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
         logical_width = font.widths[glyph_id] = round(
             stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+        write.sized[id(font), glyph_id] = font_size
     kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
     if kerning:
         operator += f">{int(kerning)}<"
