@@ -216,8 +216,9 @@ def _show(stream, textbox, runs, matrix, write: _Write, keep=False) -> list | No
                     continue
                 if glyph[0] not in font.to_unicode and glyph[0] != empty:
                     utf8_text = utf8_text or textbox.pango_layout.text.encode()
-                    font.to_unicode[glyph[0]] = _characters(glyph_item, i, len(glyphs),
-                                                            utf8_text)
+                    font.to_unicode[glyph[0]] = _characters(
+                        glyph_item.item, glyph_item.glyphs.log_clusters, i, len(glyphs),
+                        utf8_text)
                 parts[i] = operators.get(glyph) or operators.setdefault(
                     glyph, _operator(stream, pango_font, font, font_size, write, *glyph))
         piece = "<" + "".join(parts)
@@ -240,10 +241,8 @@ def _facts(stream, glyph_item, pango_font, font, font_size, glyphs, clusters,
     """Each glyph of a run, the first time it comes: (id, width, its characters). None (the
     line is not kept) for a .notdef glyph, or a glyph whose width this PDF took at another
     size and which differs at this one: written again, the line could not say its own."""
-    from weasyprint.text.ffi import FROM_UNITS, pango
+    from weasyprint.text.ffi import pango
 
-    item = glyph_item.item
-    offset, length, rtl = item.offset, item.length, item.analysis.level % 2
     facts, seen = [], {0, pango.PANGO_GLYPH_EMPTY}
     for i, (glyph, _, _) in enumerate(glyphs):
         if glyph in seen:
@@ -252,17 +251,11 @@ def _facts(stream, glyph_item, pango_font, font, font_size, glyphs, clusters,
             continue
         seen.add(glyph)
         width = font.widths[glyph]
-        if write.sized.get((id(font), glyph)) != font_size:
-            pango.pango_font_get_glyph_extents(
-                pango_font, glyph, stream.ink_rect, stream.logical_rect)
-            if round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size) != width:
-                return None
-        if rtl:
-            end = length if i == 0 else clusters[i - 1]
-        else:
-            end = length if i == len(glyphs) - 1 else clusters[i + 1]
-        characters = utf8_text[offset + clusters[i]:offset + end].decode()
-        facts.append((glyph, width, characters))
+        if (write.sized.get((id(font), glyph)) != font_size
+                and _glyph_width(stream, pango_font, glyph, font_size) != width):
+            return None
+        facts.append((glyph, width, _characters(glyph_item.item, clusters, i, len(glyphs),
+                                                utf8_text)))
     return write.once(tuple(facts))
 
 
@@ -278,10 +271,8 @@ def _operator(stream, pango_font, font, font_size, write: _Write, glyph_id, widt
     operator += f"{glyph_id:02x}" if font.bitmap else f"{glyph_id:04x}"
     logical_width = font.widths.get(glyph_id)
     if logical_width is None:
-        pango.pango_font_get_glyph_extents(
-            pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
-        logical_width = font.widths[glyph_id] = round(
-            stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+        logical_width = font.widths[glyph_id] = _glyph_width(stream, pango_font, glyph_id,
+                                                             font_size)
         write.sized[id(font), glyph_id] = font_size
     kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
     if kerning:
@@ -289,9 +280,18 @@ def _operator(stream, pango_font, font, font_size, write: _Write, glyph_id, widt
     return operator
 
 
-def _characters(glyph_item, i: int, count: int, utf8_text: bytes) -> str:
-    """The characters the ``i``-th glyph of ``glyph_item`` stands for (its cluster)."""
-    clusters, item = glyph_item.glyphs.log_clusters, glyph_item.item
+def _glyph_width(stream, pango_font, glyph_id: int, font_size: float) -> int:
+    """A glyph's width at ``font_size``, in thousandths of it, as WeasyPrint 70.0 takes it."""
+    from weasyprint.text.ffi import FROM_UNITS, pango
+
+    pango.pango_font_get_glyph_extents(pango_font, glyph_id, stream.ink_rect,
+                                       stream.logical_rect)
+    return round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+
+
+def _characters(item, clusters, i: int, count: int, utf8_text: bytes) -> str:
+    """The characters the ``i``-th glyph of a run of ``item`` stands for (its cluster);
+    ``clusters`` is Pango's array of where each glyph's characters begin, or a list of it."""
     start = clusters[i]
     if item.analysis.level % 2:                  # right to left
         end = item.length if i == 0 else clusters[i - 1]
