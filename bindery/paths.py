@@ -30,6 +30,13 @@ def relative_name_ok(name: str) -> bool:
     return not (Path(name).is_absolute() or name.startswith(("/", "\\")) or ":" in name)
 
 
+def name_as_written(path: Path, root: Path) -> str:
+    """``path``'s name in ``root`` as the book wrote it: normalised, not resolved (a link
+    keeps its own name)."""
+    return os.path.relpath(os.path.normpath(Path(path).absolute()),
+                           os.path.normpath(Path(root).absolute())).replace(os.sep, "/")
+
+
 def read_file(path: Path, what: str = "file", limit: int = FILE_LIMIT) -> bytes:
     """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
 

@@ -12,7 +12,7 @@ from markdown_it.token import Token
 
 from ..errors import BookError
 from ..model import Book, Chapter, Image
-from ..paths import read_file, within
+from ..paths import name_as_written, read_file, within
 from ..source.images import IMAGE_TYPES, image_problem
 from .tokens import source_line, plain_text
 
@@ -52,8 +52,7 @@ def check_image(image: Token, env: dict, token: Token) -> None:
         raise BookError(f"image `{src}`: {error.message}", chapter.source, line) from None
     if problem is not None:
         raise BookError(f"image `{src}` {problem}", chapter.source, line)
-    original = os.path.relpath(os.path.normpath(path.absolute()),
-                               os.path.normpath(book.root.absolute())).replace(os.sep, "/")
+    original = name_as_written(path, book.root)
     image_record = _register(env["names"], resolved, original, media_type)
     env["images"].setdefault(image_record.href, image_record)
     # Chapters live in text/ in the EPUB and in the print document's base folder; the

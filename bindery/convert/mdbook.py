@@ -37,7 +37,7 @@ from markdown_it.token import Token
 
 from ..errors import BookError, BookWarning
 from ..model import Chapter
-from ..paths import TEXT_LIMIT, read_file, within
+from ..paths import TEXT_LIMIT, name_as_written, read_file, within
 from ..source.text import check_xml_characters
 from .code import fence_language
 from .tokens import source_line
@@ -168,10 +168,10 @@ def _read(target: str, chapter: Chapter, env: dict, line: int | None) -> str:
 def _name_in_book(path: Path, root: Path) -> str:
     """``path``'s name in the book folder, as written (a link is named, not its target: the
     next build hashes whatever it leads to); resolved when only the target is inside."""
-    written = os.path.relpath(os.path.normpath(path.absolute()), os.path.normpath(root.absolute()))
-    if written.startswith("..") or os.path.isabs(written):
+    written = name_as_written(path, root)
+    if written.startswith(".."):
         return path.resolve().relative_to(root.resolve()).as_posix()
-    return Path(written).as_posix()
+    return written
 
 
 def _split(target: str) -> tuple[str, str | None]:
