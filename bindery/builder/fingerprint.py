@@ -84,9 +84,9 @@ def source_name(key: str, book_dir: Path) -> str:
 
 def _code_fingerprint() -> str:
     digest = hashlib.sha256(__version__.encode())
-    for folder in _folders(PACKAGE):
-        listed(folder)
-    for path in sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("*.java")):
+    files = _tree(PACKAGE)
+    for path in ([path for path in files if path.suffix == ".py"]
+                 + [path for path in files if path.suffix == ".java"]):
         digest.update(path.relative_to(PACKAGE).as_posix().encode())
         digest.update(read_file(path))
     return f"{__version__}:{digest.hexdigest()[:16]}"
@@ -94,25 +94,30 @@ def _code_fingerprint() -> str:
 
 def _folder(root: Path, label: str, epub_only) -> tuple[dict[str, str], dict[str, str]]:
     common, epub = {}, {}
-    for folder in _folders(root):
-        listed(folder)
-    if root.is_dir():
-        for path in sorted(root.rglob("*")):
-            if path.is_dir() or path.name.startswith(".") or _bytecode(path):
-                continue
-            relative = path.relative_to(root).as_posix()
-            target = epub if epub_only(relative) else common
-            # A pipe or a link that leads out is recorded as such: the build then says why.
-            target[f"{label}/{relative}"] = file_hash(path, root) or "not a readable file"
+    for path in _tree(root):
+        if path.name.startswith(".") or _bytecode(path):
+            continue
+        relative = path.relative_to(root).as_posix()
+        target = epub if epub_only(relative) else common
+        # A pipe or a link that leads out is recorded as such: the build then says why.
+        target[f"{label}/{relative}"] = file_hash(path, root) or "not a readable file"
     return common, epub
 
 
-def _folders(root: Path) -> list[Path]:
-    """``root`` and every folder in it (whose names a listing of it reads)."""
+def _tree(root: Path) -> list[Path]:
+    """The files under ``root`` (anything but folders), sorted, in one walk; ``root`` and
+    every folder in it but bytecode caches are noted as listed; none when it is no folder."""
     if not root.is_dir():
-        return [root]
-    return [root, *(path for path in root.rglob("*")
-                     if path.is_dir() and "__pycache__" not in path.parts)]
+        listed(root)
+        return []
+    files = []
+    listed(root)
+    for path in sorted(root.rglob("*")):
+        if not path.is_dir():
+            files.append(path)
+        elif "__pycache__" not in path.parts:
+            listed(path)
+    return files
 
 
 def _bytecode(path: Path) -> bool:
@@ -188,10 +193,8 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
         common[f"book/{name}"] = digest
     images = set(known_images)
     listed(book_dir)                       # a folder of it made a link, or moved away
-    for folder in _folders(book_dir / "images"):
-        listed(folder)
     images.update(path.relative_to(book_dir).as_posix()
-                  for path in (book_dir / "images").rglob("*") if path.is_file())
+                  for path in _tree(book_dir / "images") if path.is_file())
     for name in sorted(images):
         common[f"book/{name}"] = file_hash(book_dir / name, book_dir) or ""
     epub: dict[str, str] = {"book.toml[epub]": _settings(data, "epub")}
