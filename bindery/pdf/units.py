@@ -140,8 +140,9 @@ def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, 
     that page's side and with its name, which holds an empty element setting the named
     strings (``string-set``) as the units before left them (``carried``). The unit's own
     forced break then takes it to the next page, or past a blank page when it opens on the
-    other side, as one pass does; the lead page is dropped. The unit is kept from the last build when its HTML, the files it read
-    and the numbers it printed are all the same, else laid out now."""
+    other side, as one pass does; the lead page is dropped. The unit is kept from the last
+    build when its HTML, the files it read and the numbers it printed are all the same,
+    else laid out now."""
     first = start - 1 if carried is not None else start
     style = f"@page :first {{ counter-reset: page {first} }}"
     if _side(first, rtl) != _side(1, rtl):
