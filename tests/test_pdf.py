@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -159,3 +161,33 @@ def test_every_pdf_is_structurally_sound(default_book, tiny_book):
                 reader.get_object(number)
             title = reader.trailer["/Info"].get_object()["/Title"]
             assert title.startswith(("ISIS", "Petit")), (built.book.name, fmt)
+
+
+_IMPORT = """
+import subprocess, sys
+started = []
+real = subprocess.Popen.__init__
+def counted(self, args, *rest, **kwargs):
+    started.append(args)
+    real(self, args, *rest, **kwargs)
+subprocess.Popen.__init__ = counted
+from bindery.pdf import layout
+layout._SONAMES += tuple(sys.argv[1:])
+layout.import_weasyprint()
+from weasyprint.text.ffi import pango
+assert pango.pango_units_from_double(1) == 1024
+print(len(started))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sonames are Linux's")
+def test_weasyprint_is_imported_without_a_library_search():
+    """Each search runs ldconfig, gcc or ld: none where every library opens by its soname,
+    and WeasyPrint's own search where one does not."""
+    def processes(*sonames: str) -> int:
+        done = subprocess.run([sys.executable, "-c", _IMPORT, *sonames], check=True,
+                              capture_output=True, text=True)
+        return int(done.stdout)
+
+    assert processes() == 0
+    assert processes("libnot-a-library.so.9") > 0

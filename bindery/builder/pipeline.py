@@ -285,6 +285,5 @@ def refuse_warnings(strict: bool, warnings: list) -> None:
 
 
 def _import_weasyprint() -> None:
-    from ..pdf.layout import isolate_fonts
-    isolate_fonts()
-    import weasyprint  # noqa: F401
+    from ..pdf.layout import import_weasyprint
+    import_weasyprint()

@@ -20,7 +20,7 @@ from ..errors import BookWarning
 from ..model import Book, Made
 from ..render import render_cover
 from ..sandbox import Sandbox
-from .layout import Layout, isolate_fonts, weasyprint_log
+from .layout import Layout, import_weasyprint, weasyprint_log
 from .press import MM, VARIANT, finish_press
 from .writer import write_pdf
 
@@ -33,7 +33,7 @@ _READS_UP = {"fr", "de", "it", "es", "nl", "pt", "ca", "da", "sv", "no", "nb", "
 
 def cover_pdf(book: Book, pages: int, sandbox: Sandbox, date: str) -> Made:
     """The cover wrap for ``pages`` pages, dated ``date`` (W3C, the build's date)."""
-    isolate_fonts()
+    import_weasyprint()
     import weasyprint
 
     from .fetcher import url_fetcher
