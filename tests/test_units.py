@@ -113,10 +113,17 @@ def test_an_edit_lays_out_only_the_units_it_changes(tmp_path, monkeypatch):
     chapter = book_dir / "text" / "c05.md"
     chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
                        "utf-8")
+    reads, digest = [], units._digest
+    monkeypatch.setattr(units, "_digest",
+                        lambda fetcher, url: reads.append(url) or digest(fetcher, url))
     after = assert_same_as_one_pass(book_dir, monkeypatch)
     # Every unit but the edited chapter's came back from the last layout.
     kept = [index for index, unit in enumerate(after.units) if unit is before.units[index]]
     assert kept == [index for index in range(len(before.units)) if index != 5]
+    # Whether the files the kept units read have changed (the fonts, which every unit
+    # reads) is seen once a build, not once a unit.
+    assert any(url.endswith(".otf") for url in reads)
+    assert len(reads) == len(set(reads))
 
 
 def test_a_longer_chapter_moves_the_units_after_it(tmp_path, monkeypatch):

@@ -155,7 +155,7 @@ def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, 
     kept = _KEPT.get(key)
     if kept is not None and all(outside(name) == number
                                 for name, number in kept.printed.items()):
-        if all(memo.setdefault(url, _digest(fetcher_for(), url)) == digest
+        if all(_read_now(url, fetcher_for, memo) == digest
                for url, digest in kept.read.items()):
             return kept, key
     fetcher = fetcher_for()
@@ -259,6 +259,14 @@ def _renderer(book: Book, base_url: str):
 
 def _digest_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read_now(url: str, fetcher_for: Callable, memo: dict) -> str | None:
+    """The digest of what ``url`` gives now: read once a build, however many units read it
+    (every unit reads the fonts)."""
+    if url not in memo:
+        memo[url] = _digest(fetcher_for(), url)
+    return memo[url]
 
 
 def _digest(fetcher, url: str) -> str | None:
