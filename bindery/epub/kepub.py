@@ -17,13 +17,16 @@ calibre use, rule for rule:
 - the body's content moves into ``div#book-columns > div#book-inner``, and a style in the
   head takes the margins off ``book-inner``, as Kobo's own kepubs do.
 
-The ids depend only on the document, so the same EPUB gives the same kepub byte for byte.
+The ids depend only on the document, so the same EPUB gives the same kepub byte for byte,
+and a document this process has transformed before is not transformed again: after an edit
+in ``watch``, only the chapter that changed (the long book's kepub 0.73 -> 0.07 s).
 The cover page is already the first document of the spine and named ``cover``, so Kobo
 shows it full screen and no dummy title page is needed.
 """
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from datetime import datetime
@@ -61,6 +64,7 @@ def make_kepub(epub: bytes, modified: datetime) -> bytes:
     return zip_epub(files, modified)
 
 
+@functools.lru_cache(maxsize=512)
 def kobo_document(xhtml: bytes) -> bytes:
     """One XHTML document with its sentences in koboSpans and its body wrapped."""
     declaration, _, rest = xhtml.partition(b"\n")
