@@ -4,6 +4,7 @@ WeasyPrint's own does, and a layout written again gives the same PDF."""
 from __future__ import annotations
 
 import contextlib
+import zlib
 
 import pytest
 
@@ -121,13 +122,23 @@ def test_lines_kept_by_watch_write_the_same_pdf(tmp_path, monkeypatch):
         return written
 
     monkeypatch.setattr(textruns, "_show_kept", counted)
+    deflated, compressobj = [], zlib.compressobj
+
+    def counted_compressor(level):       # Bindery's streams (pydyf's own are at level 9)
+        deflated.extend([level] if level != 9 else [])
+        return compressobj(level=level)
+
+    monkeypatch.setattr(zlib, "compressobj", counted_compressor)
     for build in range(2):               # the first build keeps, the second writes kept lines
         sandbox = Sandbox(book.root.resolve())
         pages = render(book, sandbox, w3c_date(build_date()))
         by_units = lay_out(book, pages, sandbox, units=True)
         again["kept"] = 0
+        deflated.clear()
         assert reading_pdf(book, by_units).data == expected["reading"]
-        kept_by_reading = again["kept"]
+        kept_by_reading, deflated_by_reading = again["kept"], len(deflated)
         assert press_pdf(book, by_units).data == expected["press"]
-    # The second build's reading PDF took its lines from the units the first one kept.
+    # The second build's reading PDF took its lines from the units the first one kept, and
+    # its streams deflated from the first one's.
     assert kept_by_reading > 500, again
+    assert deflated_by_reading == 0
