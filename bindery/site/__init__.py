@@ -19,6 +19,7 @@ own, like every template.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass
@@ -97,8 +98,10 @@ def make_site(book: Book, sandbox: Sandbox, epub: bytes, offered: list[Offered],
     return Folder(tuple(sorted(files.items())))
 
 
+@functools.lru_cache(maxsize=4)
 def _thumbnail(data: bytes) -> bytes:
-    """A small cover for catalogues and link previews."""
+    """A small cover for catalogues and link previews (drawn once a process: ``watch``
+    rebuilds the site after each edit)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:

@@ -35,7 +35,7 @@ def web_fonts(css: str, sandbox: Sandbox, characters: str) -> tuple[str, dict[st
     """The stylesheet with its font URLs pointing at WOFF2 files, and those files by their
     path in the site (``fonts/<name>.woff2``)."""
     fonts: dict[str, bytes] = {}
-    wanted = "".join(sorted(REPERTOIRE.union(c for c in characters if c >= " ")))
+    wanted = "".join(sorted(REPERTOIRE.union(c for c in set(characters) if c >= " ")))
 
     def convert(match: re.Match) -> str:
         name = match[1]
