@@ -130,3 +130,16 @@ def test_strict_fails_on_a_finding_and_each_build_says_how_many(bad_book, tmp_pa
     assert f"typography: {len(findings)} findings (" in built.output
     headings = sum(finding.kind == "heading at the foot" for finding in findings)
     assert f"{headings} heading{'s' if headings > 1 else ''} at the foot" in built.output
+
+
+def test_spaces_a_code_line_keeps_at_its_break_are_no_overflow(tmp_path):
+    """A line of code wraps after a space, which ``pre-wrap`` keeps at the end of the line,
+    hanging past the edge where nothing shows: the ink is within the text block. (Found in
+    the Rust book: ``error: could not compile `structs` (bin "structs") due to…``.) Each
+    length of the first word puts the break elsewhere; one of them at the very edge."""
+    book = copy_book(TINY, tmp_path / "book")
+    lines = "\n".join(f"{'x' * count} tail" for count in range(30, 75))
+    (book / "chapitres" / "deux.md").write_text(
+        f"---\ntitle: Code\n---\n\n```text\n{lines}\n```\n", "utf-8")
+    findings = lay_out_only(book)
+    assert not [finding for finding in findings if finding.kind == "overflow"]

@@ -182,18 +182,32 @@ def _line_findings(number: int, block, lines: list, boxes) -> list[Finding]:
         if run == HYPHEN_RUN:
             findings.append(Finding(number, "hyphen run",
                                     _first_words(_text(lines[index - run + 1]))))
-        if _reach(line, boxes) > right:
+        if _reach(line, boxes) > right and _reach(line, boxes, ink=True) > right:
             findings.append(Finding(number, "overflow", _first_words(text)))
         elif justified and index < len(lines) - 1 and _stretch(line, boxes) > LOOSE_EM:
             findings.append(Finding(number, "loose line", _first_words(text)))
     return findings
 
 
-def _reach(box, boxes) -> float:
-    """How far right the line's content goes."""
+def _reach(box, boxes, ink: bool = False) -> float:
+    """How far right the line's content goes; with ``ink``, without the spaces a line of
+    code kept at its end (``pre-wrap`` lets them hang past the edge, where nothing shows),
+    which takes Pango: only for a line that seems to overflow."""
     if isinstance(box, boxes.TextBox) or not getattr(box, "children", ()):
-        return box.position_x + box.margin_width()
-    return max(_reach(child, boxes) for child in box.children)
+        spaces = _trailing_spaces(box) if ink and isinstance(box, boxes.TextBox) else 0.0
+        return box.position_x + box.margin_width() - spaces
+    return max(_reach(child, boxes, ink) for child in box.children)
+
+
+def _trailing_spaces(box) -> float:
+    """The width of the spaces a text box ends with, as its font sets them."""
+    spaces = len(box.text) - len(box.text.rstrip(" "))
+    if not spaces or box.style["direction"] == "rtl":
+        return 0.0
+    from weasyprint.text.line_break import create_layout, line_size
+
+    layout = create_layout(" " * spaces, box.style, None, None, 0)
+    return line_size(layout.get_first_line()[0], box.style)[0]
 
 
 def _stretch(box, boxes) -> float:
