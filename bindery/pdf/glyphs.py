@@ -38,12 +38,16 @@ def coverage_warnings(book: Book, sandbox: Sandbox) -> list[BookWarning]:
                set(html.unescape(_TAG.sub(" ", chapter.print_body or chapter.body))))
               for chapter in book.chapters]
     for source, first_line, text, printed in texts:
+        # Most books' fonts cover every character they print: the lines are read only to
+        # say where the first missing one is.
+        absent = {char for char in printed if ord(char) not in covered and char != " "
+                  and unicodedata.category(char) not in _INVISIBLE}
+        if not absent:
+            continue
         missing: dict[str, None] = {}
         where = None
         for number, line in enumerate(text.split("\n")):
-            found = [char for char in line if ord(char) not in covered and char != " "
-                     and char in printed
-                     and unicodedata.category(char) not in _INVISIBLE]
+            found = [char for char in line if char in absent]
             if found and where is None:
                 where = first_line + number if first_line is not None else None
             missing.update(dict.fromkeys(found))
