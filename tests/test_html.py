@@ -42,6 +42,10 @@ Un *exergue* en Markdown, dans un div.
 </div>
 
 <img src="../images/diagramme.png" alt="Une image seule" width="120" height="abc">
+
+<img src="../images/diagramme.png" alt="La moitié" style="width: 50%; float: right;" />
+
+<img src="../images/diagramme.png" alt="En em" style="width: 20em" />
 """
 
 
@@ -58,6 +62,8 @@ def html_book(tmp_path_factory):
 
 
 LONE_IMAGE = '<img src="../images/diagramme.png" alt="Une image seule"'
+HALF_IMAGE = '<img src="../images/diagramme.png" alt="La moitié"'
+EM_IMAGE = '<img src="../images/diagramme.png" alt="En em"'
 
 
 def _line(lines, start: str) -> int:
@@ -86,6 +92,9 @@ def test_allowed_html_is_kept_as_xhtml(html_book, epubcheck):
     assert epigraph.find(f"{X}p/{X}em").text == "exergue"
     lone = [img for img in root.iter(f"{X}img") if img.get("alt") == "Une image seule"]
     assert lone[0].get("width") == "120" and lone[0].get("height") is None
+    # A size in the style, as mdBook books give their diagrams, is kept; the rest goes.
+    sized = {img.get("alt"): img.get("style") for img in root.iter(f"{X}img")}
+    assert sized["La moitié"] == "width: 50%" and sized["En em"] is None
     result = epubcheck(built["epub"])[0]
     assert result.clean, result.messages
 
@@ -114,6 +123,9 @@ def test_each_removal_is_a_warning_at_its_line(html_book):
         f"deux.md:{_line(lines, '<iframe')}: raw HTML: <iframe> and its content removed",
         f"deux.md:{_line(lines, '<div class')}: raw HTML: `style` on <div> removed",
         f"deux.md:{_line(lines, LONE_IMAGE)}: raw HTML: the height `abc` of <img> removed",
+        f"deux.md:{_line(lines, HALF_IMAGE)}: raw HTML: `float` in the style of <img> removed",
+        f"deux.md:{_line(lines, EM_IMAGE)}: raw HTML: the width `20em` in the style of <img> "
+        "removed",
     ]
     for message in expected:
         assert message in output, (message, output)

@@ -41,6 +41,8 @@ _BLOCKS = {"blockquote", "dd", "div", "dl", "dt", "figcaption", "figure", "hr", 
            "p", "pre", "ul", "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot",
            "tr", "th", "td"}
 TAGS = _PHRASE | _BLOCKS
+#: The properties an ``<img>``'s ``style`` may set (as mdBook books size their diagrams).
+IMAGE_STYLE = {"width", "height"}
 #: Removed with everything inside them: their content is code, or means nothing as text.
 DROPPED = {"script", "style", "iframe", "object", "embed", "applet", "form", "input",
            "button", "select", "textarea", "noscript", "template", "svg", "math", "video",
@@ -48,7 +50,7 @@ DROPPED = {"script", "style", "iframe", "object", "embed", "applet", "form", "in
 ATTRIBUTES = {
     "*": {"class", "id", "lang", "dir", "title"},
     "a": {"href", "name"},
-    "img": {"src", "alt", "width", "height"},
+    "img": {"src", "alt", "width", "height", "style"},
     "th": {"colspan", "rowspan", "scope"},
     "td": {"colspan", "rowspan"},
     "col": {"span"}, "colgroup": {"span"},
@@ -109,7 +111,7 @@ def _clean(html: str, env: dict, token: Token) -> str:
     _warn_removals(html, env, token)
     kept = nh3.clean(html, tags=TAGS, clean_content_tags=DROPPED, attributes=ATTRIBUTES,
                      url_schemes={"http", "https", "mailto"}, link_rel=None,
-                     strip_comments=True)
+                     strip_comments=True, filter_style_properties=IMAGE_STYLE)
     if not kept.strip():
         return ""
     elements = lxml.html.fragments_fromstring(kept)
@@ -220,14 +222,15 @@ def _hold_to_book_rules(root, env: dict, token: Token) -> None:
 
 
 def _image(element, env: dict, token: Token) -> None:
-    """An ``<img>`` is held to a Markdown image's rules; its width and height stay when
-    they are sizes (pixels, or a percentage of the text's width)."""
+    """An ``<img>`` is held to a Markdown image's rules; its width and height, given as
+    attributes or in its ``style``, stay when they are sizes (pixels, or a percentage of the
+    text's width)."""
     image = Token("image", "img", 0, attrs={"src": element.get("src") or ""},
                   children=[Token("text", "", 0, content=element.get("alt") or "")])
     check_image(image, env, token)
     element.set("src", image.attrGet("src"))
     element.set("alt", image.attrGet("alt"))
-    style = []
+    style = {}
     for dimension in ("width", "height"):
         value = element.attrib.pop(dimension, None)
         if value is None:
@@ -236,11 +239,24 @@ def _image(element, env: dict, token: Token) -> None:
         if size is None:
             _warn(env, token, f"the {dimension} `{value}` of <img>")
         elif size[2] == "%":
-            style.append(f"{dimension}: {size[1]}%")
+            style[dimension] = f"{size[1]}%"
         else:
             element.set(dimension, str(round(float(size[1]))))
+    for dimension, value in _declarations(element.attrib.pop("style", "")):
+        size = _SIZE.match(value)
+        if size is None or size[2] is None:
+            _warn(env, token, f"the {dimension} `{value}` in the style of <img>")
+        else:
+            style[dimension] = f"{size[1]}{size[2]}"
     if style:
-        element.set("style", "; ".join(style))
+        element.set("style", "; ".join(f"{name}: {value}" for name, value in style.items()))
+
+
+def _declarations(style: str) -> list[tuple[str, str]]:
+    """A ``style`` attribute's declarations, as (property, value) in lower case."""
+    return [(name.strip().lower(), value.strip().lower())
+            for name, _, value in (part.partition(":") for part in style.split(";"))
+            if name.strip()]
 
 
 def _warn_removals(html: str, env: dict, token: Token) -> None:
@@ -268,6 +284,10 @@ def _warn_removals(html: str, env: dict, token: Token) -> None:
             for attribute, value in element.attrib.items():
                 if attribute.lower() not in allowed:
                     removed.append(f"`{attribute}` on <{name}>")
+                elif attribute.lower() == "style":
+                    removed.extend(f"`{prop}` in the style of <{name}>"
+                                   for prop, _ in _declarations(value)
+                                   if prop not in IMAGE_STYLE)
                 elif attribute in ("href", "src") and re.match(
                         r"\s*[A-Za-z][A-Za-z0-9+.-]*:", value) and not re.match(
                         r"\s*(https?|mailto):", value, re.I):
