@@ -174,8 +174,15 @@ subprocess.Popen.__init__ = counted
 from bindery.pdf import layout
 layout._SONAMES += tuple(sys.argv[1:])
 layout.import_weasyprint()
-from weasyprint.text.ffi import pango
-assert pango.pango_units_from_double(1) == 1024
+from weasyprint.text import ffi
+assert ffi.pango.pango_units_from_double(1) == 1024
+import ctypes
+try:
+    ctypes.CDLL("libharfbuzz-subset.so.0")
+except OSError:
+    assert ffi.harfbuzz_subset is None
+else:
+    assert ffi.harfbuzz_subset is not None      # fonts are subset as with the search
 print(len(started))
 """
 

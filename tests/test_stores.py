@@ -78,6 +78,31 @@ def test_sentences_are_numbered_as_kepubify_numbers_them(default_book):
         assert re.search(r"[.!?]['\"”’“…]?\s+$", span.text or ""), span.text
 
 
+def test_a_document_the_last_kepub_held_is_not_transformed_again(guide_book, monkeypatch):
+    """As ``watch`` makes the kepub after each edit: only a changed document is transformed,
+    and the kepub is the one a new process makes."""
+    from bindery.builder.request import build_date
+    from bindery.epub import kepub
+
+    epub = guide_book["epub"].read_bytes()
+    date = build_date()
+    first = kepub.make_kepub(epub, date)
+    files = kepub.unzip(epub)
+    chapter = next(name for name in files if name.endswith(".xhtml") and b"<p" in files[name]
+                   and "nav" not in name)
+    files[chapter] = files[chapter].replace(b"<p", b"<p title=\"edited\"", 1)
+    edited = kepub.zip_epub(files, date)
+    transformed = []
+    transform = kepub.kobo_document
+    monkeypatch.setattr(kepub, "kobo_document",
+                        lambda xhtml: transformed.append(xhtml) or transform(xhtml))
+    assert kepub.make_kepub(epub, date) == first and transformed == []
+    again = kepub.make_kepub(edited, date)
+    assert transformed == [files[chapter]]
+    kepub._LAST.clear()                         # a new process
+    assert kepub.make_kepub(edited, date) == again
+
+
 def test_the_cover_is_the_first_document_and_the_cover_image(default_book):
     kepub = Epub.open(default_book["kepub"])
     assert kepub.spine[0] == "text/cover.xhtml"

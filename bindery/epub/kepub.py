@@ -18,7 +18,7 @@ calibre use, rule for rule:
   head takes the margins off ``book-inner``, as Kobo's own kepubs do.
 
 The ids depend only on the document, so the same EPUB gives the same kepub byte for byte,
-and a document this process has transformed before is not transformed again: after an edit
+and a document the last kepub of this process held is not transformed again: after an edit
 in ``watch``, only the chapter that changed (the long book's kepub 0.73 -> 0.07 s).
 The cover page is already the first document of the spine and named ``cover``, so Kobo
 shows it full screen and no dummy title page is needed.
@@ -26,7 +26,6 @@ shows it full screen and no dummy title page is needed.
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
 from datetime import datetime
@@ -46,6 +45,9 @@ _UNTOUCHED = {"script", "style", "audio", "video", "svg", "math"}
 _SENTENCE = re.compile(r"(.*?[.!?]['\"”’“…]?[\t\n\f\r ]+)", re.S)
 _STYLE_HACKS = "div#book-inner { margin-top: 0; margin-bottom: 0; }"
 
+#: The documents of the last kepub made in this process, and what they became.
+_LAST: dict[bytes, bytes] = {}
+
 _SPAN = f"{{{XHTML}}}span"
 _DIV = f"{{{XHTML}}}div"
 
@@ -57,14 +59,17 @@ def make_kepub(epub: bytes, modified: datetime) -> bytes:
     opf_name = container.find(".//c:rootfile", NS).get("full-path")
     opf = etree.fromstring(files[opf_name])
     folder = posixpath.dirname(opf_name)
+    done: dict[bytes, bytes] = {}
     for item in opf.find("opf:manifest", NS):
         if item.get("media-type") == "application/xhtml+xml":
             name = posixpath.normpath(posixpath.join(folder, item.get("href")))
-            files[name] = kobo_document(files[name])
+            xhtml = files[name]
+            files[name] = done[xhtml] = _LAST.get(xhtml) or kobo_document(xhtml)
+    _LAST.clear()
+    _LAST.update(done)          # only the last kepub's: the memory of one book
     return zip_epub(files, modified)
 
 
-@functools.lru_cache(maxsize=512)
 def kobo_document(xhtml: bytes) -> bytes:
     """One XHTML document with its sentences in koboSpans and its body wrapped."""
     declaration, _, rest = xhtml.partition(b"\n")

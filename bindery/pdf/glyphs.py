@@ -38,8 +38,8 @@ def coverage_warnings(book: Book, sandbox: Sandbox) -> list[BookWarning]:
                set(html.unescape(_TAG.sub(" ", chapter.print_body or chapter.body))))
               for chapter in book.chapters]
     for source, first_line, text, printed in texts:
-        # Most books' fonts cover every character they print: the lines are read only to
-        # say where the first missing one is.
+        # Most books' fonts cover every character they print: the lines are read only when
+        # one is missing, to say where the first is and list them in the order they come.
         absent = {char for char in printed if ord(char) not in covered and char != " "
                   and unicodedata.category(char) not in _INVISIBLE}
         if not absent:

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass
@@ -97,6 +98,8 @@ def isolate_fonts() -> None:
 #: The libraries WeasyPrint 70 cannot do without, by their Linux sonames (``text/ffi.py``).
 _SONAMES = ("libgobject-2.0.so.0", "libpango-1.0.so.0", "libharfbuzz.so.0",
             "libfontconfig.so.1", "libpangoft2-1.0.so.0")
+#: One import at a time: the search is left out for the import that is running.
+_IMPORTING = threading.Lock()
 
 
 def import_weasyprint() -> None:
@@ -104,28 +107,31 @@ def import_weasyprint() -> None:
 
     WeasyPrint tries six names for each library, and cffi hands each name that does not
     open to ``ctypes.util.find_library``, which on Linux runs ldconfig, gcc and ld: 22
-    searches, 0.25 s of a 0.8 s import here, in every build. Where every library opens
-    by its soname (which is how the search's answer is opened too), the search is left out
-    while WeasyPrint imports; elsewhere WeasyPrint imports as it always does."""
+    searches, 0.25 s of a 0.8 s import here, in every build. Where every library it needs
+    opens by its soname (which is how the search's answer is opened too), the search is
+    left out while WeasyPrint imports; elsewhere WeasyPrint imports as it always does. Its
+    optional libraries (HarfBuzz's subsetter and painter) open by their sonames or not at
+    all: HarfBuzz has only ever had ``.so.0``, which is the name WeasyPrint tries."""
     isolate_fonts()
-    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
-        import weasyprint  # noqa: F401
-        return
-    import ctypes
-    import ctypes.util
+    with _IMPORTING:
+        if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+            import weasyprint  # noqa: F401
+            return
+        import ctypes
+        import ctypes.util
 
-    try:
-        for soname in _SONAMES:
-            ctypes.CDLL(soname)
-    except OSError:
-        import weasyprint  # noqa: F401
-        return
-    search = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: None
-    try:
-        import weasyprint  # noqa: F401, F811
-    finally:
-        ctypes.util.find_library = search
+        try:
+            for soname in _SONAMES:
+                ctypes.CDLL(soname)
+        except OSError:
+            import weasyprint  # noqa: F401
+            return
+        search = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: None
+        try:
+            import weasyprint  # noqa: F401, F811
+        finally:
+            ctypes.util.find_library = search
 
 
 def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> Layout:

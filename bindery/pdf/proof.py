@@ -200,7 +200,9 @@ def _reach(box, boxes, ink: bool = False) -> float:
 
 
 def _trailing_spaces(box) -> float:
-    """The width of the spaces a text box ends with, as its font sets them."""
+    """The width of the spaces a text box ends with, as its font sets them (Pango, through
+    WeasyPrint's ``create_layout`` and ``line_size``, checked against WeasyPrint 70.0; a
+    trailing tab is not measured: its width depends on where it stands)."""
     spaces = len(box.text) - len(box.text.rstrip(" "))
     if not spaces or box.style["direction"] == "rtl":
         return 0.0

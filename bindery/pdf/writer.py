@@ -202,10 +202,11 @@ def compress_once(pdf) -> None:
 
 class _Deflated:
     """While a layout kept from the last build is written again (``watch``), the streams
-    the last such PDF of its kind (reading, press) held, by their bytes, deflated: a page
-    of a kept unit, a font subset with the same glyphs, a picture, is not compressed again
-    (the long book's reading PDF: 0.29 -> 0.11 s). Only the last PDF's are held, so the
-    memory is that of one PDF's streams (7 MB for 308 pages)."""
+    the last such PDF of its kind held, by their bytes, deflated: a page of a kept unit, a
+    font subset with the same glyphs, is not compressed again (the long book's reading PDF:
+    0.29 -> 0.11 s). Only the last PDF's are held, so the memory is that of one PDF's
+    streams (7 MB for 308 pages). The press PDF is written in a second process, whose
+    memory goes with it: this serves the press only when a build makes it here."""
 
     def __init__(self):
         self.written: dict[bool, dict[bytes, bytes]] = {}

@@ -100,8 +100,8 @@ def make_site(book: Book, sandbox: Sandbox, epub: bytes, offered: list[Offered],
 
 @functools.lru_cache(maxsize=4)
 def _thumbnail(data: bytes) -> bytes:
-    """A small cover for catalogues and link previews (drawn once a process: ``watch``
-    rebuilds the site after each edit)."""
+    """A small cover for catalogues and link previews (drawn once for each cover in a
+    process: ``watch`` rebuilds the site after each edit)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
