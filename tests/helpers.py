@@ -156,6 +156,16 @@ def placements(page):
             if op == "Do"]
 
 
+def interruptible() -> None:
+    """In a second process that a test stops with Ctrl-C (SIGINT), before it starts: a
+    shell starts a background job, and all it runs, with SIGINT ignored, and Python then
+    never turns SIGINT into KeyboardInterrupt. The suite run in the background (as `.ci/run
+    &` is) must still be able to stop `watch` and `serve`."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _limit_memory() -> None:
     """In the second process: a bomb that Bindery lets through fails there, not here."""
     import resource

@@ -21,7 +21,8 @@ from bindery.cli import main
 from bindery.errors import BookError
 
 from conftest import build_book
-from helpers import EPOCH, ROOT, TINY, copy_book, output_contents, source_date_epoch
+from helpers import (EPOCH, ROOT, TINY, copy_book, interruptible, output_contents,
+                     source_date_epoch)
 
 ALL = ("booklet", "cover", "epub", "kepub", "pdf", "press", "site")
 #: What an edit of the e-book's own sources remakes: the EPUB, and the kepub and site made
@@ -228,7 +229,7 @@ def test_watch_rebuilds_after_edits_and_survives_errors(book):
     process = subprocess.Popen(
         [sys.executable, "-m", "bindery", "watch", str(book), "--out", str(out),
          "--format", "epub"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+        text=True, preexec_fn=interruptible, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
     said: list[str] = []
     errors: list[str] = []
     readers = [threading.Thread(target=lambda s=stream, lines=lines: lines.extend(s),

@@ -13,14 +13,14 @@ import threading
 import urllib.request
 
 from browser import browser
-from helpers import EPOCH, TINY, copy_book
+from helpers import EPOCH, TINY, copy_book, interruptible
 
 
 def _serve(book, out, port: int = 0) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "bindery", "serve", str(book), "--out", str(out),
          "--port", str(port), "-q"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=interruptible,
         env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
 
 
