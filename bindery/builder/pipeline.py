@@ -139,7 +139,8 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     date = build_date()
     lay_out = not plan.reuse_layout
     # WeasyPrint takes half a second to import: a thread starts now, while the book is read.
-    importing = in_thread(_import_weasyprint, True) if lay_out and request.parallel else None
+    importing = (in_thread(layout_module.import_weasyprint, True)
+                 if lay_out and request.parallel else None)
     book = clock.stage("load", lambda: load(request.book_dir))
     book = dataclasses.replace(book, booklet=request.booklet.apply(book.booklet))
     sandbox = Sandbox(book.root.resolve())
@@ -283,7 +284,3 @@ def refuse_warnings(strict: bool, warnings: list) -> None:
     if strict and warnings:
         raise BookError(f"{warnings[0]} (a warning, and --strict is on)")
 
-
-def _import_weasyprint() -> None:
-    from ..pdf.layout import import_weasyprint
-    import_weasyprint()

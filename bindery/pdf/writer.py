@@ -189,7 +189,7 @@ def compress_once(pdf) -> None:
         if isinstance(obj, pydyf.Stream) and obj.compress and "Filter" not in obj.extra:
             raw = b"\n".join([item if item.__class__ is bytes else _to_bytes(item)
                               for item in obj.stream])
-            deflated = _DEFLATED.last().get(raw)
+            deflated = _DEFLATED.last.get(raw)
             if deflated is None:
                 compressor = zlib.compressobj(level=6)
                 deflated = compressor.compress(raw) + compressor.flush()
@@ -209,29 +209,24 @@ class _Deflated:
     memory goes with it: this serves the press only when a build makes it here."""
 
     def __init__(self):
-        self.written: dict[bool, dict[bytes, bytes]] = {}
-        self.kind: bool | None = None
+        self.written: dict[bool, dict[bytes, bytes]] = {}     # by kind: press or not
+        self.last: dict[bytes, bytes] = {}                    # while a PDF is written
         self.now: dict[bytes, bytes] | None = None
-
-    def last(self) -> dict[bytes, bytes]:
-        return self.written.get(self.kind, {}) if self.now is not None else {}
 
     @contextmanager
     def kept(self, keep: bool, press: bool) -> Iterator[None]:
         if not keep:
             yield
             return
-        self.kind, self.now = press, {}
+        self.last, self.now = self.written.get(press, {}), {}
         try:
             yield
             self.written[press] = self.now
         finally:
-            self.kind = self.now = None
+            self.last, self.now = {}, None
 
 
 _DEFLATED = _Deflated()
-
-
 
 
 def _to_bytes(item) -> bytes:
