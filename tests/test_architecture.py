@@ -79,7 +79,7 @@ def test_checks_read_outputs_not_the_writers(name):
 def test_private_api_of_a_dependency_is_reached_from_one_place():
     users = {"_page_box": set(), "pydyf._": set(), "tags._": set(), "TargetCollector": set(),
              "draw_first_line": set(), "SVG.draw": set(),
-             "Stream._fonts, Layout.reactivate": set()}
+             "Stream._fonts, Layout.reactivate": set(), "_build_layout_context": set()}
     for name, path in _modules().items():
         text = path.read_text("utf-8")
         if re.search(r"\btags\._[a-z]", text):
@@ -96,10 +96,13 @@ def test_private_api_of_a_dependency_is_reached_from_one_place():
             users["SVG.draw"].add(name)
         if re.search(r"\._fonts\b|\breactivate\b", text):
             users["Stream._fonts, Layout.reactivate"].add(name)
+        if re.search(r"_build_layout_context|\bpage_maker\b|make_margin_boxes", text):
+            users["_build_layout_context"].add(name)
     assert users == {"_page_box": {"pdf/layout"}, "pydyf._": {"pdf/writer"},
                      "tags._": {"pdf/writer"}, "TargetCollector": {"pdf/units"},
                      "draw_first_line": {"pdf/textruns"}, "SVG.draw": {"pdf/writer"},
-                     "Stream._fonts, Layout.reactivate": {"pdf/textruns"}}
+                     "Stream._fonts, Layout.reactivate": {"pdf/textruns"},
+                     "_build_layout_context": {"pdf/renumber"}}
 
 
 def test_no_module_grows_into_a_house_of_its_own():

@@ -143,6 +143,40 @@ def test_a_longer_chapter_moves_the_units_after_it(tmp_path, monkeypatch):
     assert any(new is old for old, new in zip(before.units[1:3], after.units[1:3]))
 
 
+@pytest.mark.parametrize("settings", [{}, {"chapter_start": "any", "binding": "perfect"}],
+                         ids=["recto", "any"])
+def test_units_moved_by_an_even_number_of_pages_are_numbered_again(settings, tmp_path,
+                                                                   monkeypatch):
+    """A chapter grows: the units after it that keep their sides are not laid out again,
+    their folios are made again, unless their text prints a page number that has moved or
+    one of their own pages (chapter 6 refers to a part of itself): and the PDFs are still
+    those of one pass."""
+    book_dir = generated_book(tmp_path / "book", chapters=8, **settings)
+    chapter = book_dir / "text" / "c06.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n\nSee [](c06.md#part-6){.page}.\n",
+                       "utf-8")
+    own = {number for number in range(1, 9) if f"(c{number:02}.md#part-{number})"
+           in (book_dir / "text" / f"c{number:02}.md").read_text("utf-8")}
+    assert 6 in own
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _, before = laid_out(book_dir)
+    moves = []
+    for words in (40, 17):
+        chapter = book_dir / "text" / "c03.md"
+        chapter.write_text(f"{chapter.read_text('utf-8')}\n\n{' '.join(WORDS * words)}\n",
+                           "utf-8")
+        after = assert_same_as_one_pass(book_dir, monkeypatch)
+        for index, (old, new) in list(enumerate(zip(before.units, after.units)))[4:]:
+            renumbered = new is not old and new.document is old.document
+            moved = new.first - old.first
+            assert renumbered == (moved % 2 == 0 and moved != 0 and new.printed == old.printed
+                                  and index not in own)
+            moves.append((moved, renumbered))
+        before = after
+    assert any(renumbered for _, renumbered in moves)
+    assert any(moved and not renumbered for moved, renumbered in moves)
+
+
 def test_a_changed_image_lays_its_unit_out_again(tmp_path, monkeypatch):
     book_dir = copy_book(TINY, tmp_path / "book")
     _, before = laid_out(book_dir)

@@ -19,8 +19,9 @@ crosses units is given to each:
 
 Each unit laid out is kept for the next build in this process (``watch``, ``serve``), keyed by
 its HTML (its lead page included) and checked against the files its layout read and the
-numbers it printed: after an edit, only the units whose text changed, or which begin on
-another page, are laid out again.
+numbers it printed: after an edit, only the units whose text changed are laid out again. A
+unit that begins on another page on the same side is numbered again instead
+(``renumber.py``), unless its text prints one of its own pages.
 
 What units cannot give makes a book laid out in one pass (``layout.py``): styles that carry
 other state across units, or a mark inside an element (``boundaries.py``), and, found while
@@ -39,6 +40,7 @@ from typing import Any, Callable
 from ..model import Book, PageStart
 from .layout import fresh_profile, page_box, weasyprint_log
 from .pagemap import page_starts
+from .renumber import keeping_context, renumber, unit_context
 
 #: The class of the empty element on the page a unit is laid out after (``_laid``).
 LEAD = "bindery-lead"
@@ -65,6 +67,8 @@ class Unit:
     read: dict[str, str]               # url -> digest of each file the layout read
     warnings: tuple                    # what WeasyPrint said
     profiles: dict[str, bytes]         # its colour profiles' bytes, as laid out
+    first: int                         # the number of the page it was laid out from
+    context: Any                       # WeasyPrint's layout context, to number it again
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
             def outside(name: str, index=index) -> int | None:
                 return numbers.get(name, 0) if owner.get(name, index) != index else None
             unit, key = _laid(head, piece, tail, start, rtl, carried, outside, render,
-                              fetcher_for, memo)
+                              fetcher_for, memo, kept)
             if unit is None:
                 return None
             kept[key] = unit
@@ -133,7 +137,7 @@ def _metadata(head: str, tail: str, base_url: str):
                                                                 base_url=base_url)))
 
 
-def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, memo):
+def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, memo, taken):
     """The unit that begins on page ``start`` and its key, or None when it is not a unit.
 
     Every unit but the first is laid out after a lead page, numbered ``start - 1`` and on
@@ -142,25 +146,35 @@ def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, 
     forced break then takes it to the next page, or past a blank page when it opens on the
     other side, as one pass does; the lead page is dropped. The unit is kept from the last
     build when its HTML, the files it read and the numbers it printed are all the same,
-    else laid out now."""
+    else laid out now; kept from another page, it is numbered again (``renumber.py``) when
+    that gives its pages (``taken`` holds the units this round has placed already)."""
     first = start - 1 if carried is not None else start
-    style = f"@page :first {{ counter-reset: page {first} }}"
-    if _side(first, rtl) != _side(1, rtl):
-        style += f" html {{ break-before: {_side(first, rtl)} }}"
+    side = f" html {{ break-before: {_side(first, rtl)} }}" if (
+        _side(first, rtl) != _side(1, rtl)) else ""
     at = head.rfind("</head>")
     lead = "" if carried is None else _lead(*carried)
-    html = f"{head[:at]}<style>{style}</style>\n{head[at:]}{lead}{piece}{tail}"
-    # Relative paths are read from the book's folder: another folder, another unit.
-    key = _digest_of(f"{render.base_url}\n{_METADATA.sub('', html)}")
+
+    def html_from(number) -> str:
+        style = f"@page :first {{ counter-reset: page {number} }}{side}"
+        return f"{head[:at]}<style>{style}</style>\n{head[at:]}{lead}{piece}{tail}"
+
+    html = html_from(first)
+    # Relative paths are read from the book's folder: another folder, another unit. The
+    # key leaves the first page's number out, not its side.
+    key = _digest_of(f"{render.base_url}\n{_METADATA.sub('', html_from('N'))}")
     kept = _KEPT.get(key)
-    if kept is not None and all(outside(name) == number
-                                for name, number in kept.printed.items()):
-        if all(_read_now(url, fetcher_for, memo) == digest
-               for url, digest in kept.read.items()):
+    if kept is not None and key not in taken and all(
+            outside(name) == number for name, number in kept.printed.items()) and all(
+            _read_now(url, fetcher_for, memo) == digest for url, digest in kept.read.items()):
+        if kept.first == first:
             return kept, key
+        if renumber(kept.document, kept.context, int(carried is not None), first - kept.first):
+            _KEPT[key] = dataclasses.replace(kept, first=first)
+            return _KEPT[key], key
     fetcher = fetcher_for()
     printed: dict[str, int] = {}
-    html_object, document, warnings = render(html, fetcher, _collector(outside, printed))
+    html_object, document, warnings, context = render(html, fetcher,
+                                                      _collector(outside, printed))
     boxes = [page_box(page) for page in document.pages]
     if carried is not None:
         if len(boxes) < 2 or _runs_on(boxes[0]):
@@ -183,7 +197,7 @@ def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, 
     return Unit(document, html_object, ended, last_page, anchors,
                 tuple(page_starts(boxes, elements)), printed, dict(fetcher.read),
                 tuple(warnings), {name: profile.content for name, profile
-                                  in document.color_profiles.items()}), key
+                                  in document.color_profiles.items()}, first, context), key
 
 
 def _lead(strings: tuple[tuple[str, str], ...], page: str) -> str:
@@ -242,7 +256,7 @@ def _renderer(book: Book, base_url: str):
     import weasyprint.document
 
     def render(html: str, fetcher, collector):
-        with weasyprint_log(book) as warnings:
+        with weasyprint_log(book) as warnings, keeping_context() as contexts:
             saved = weasyprint.document.TargetCollector
             weasyprint.document.TargetCollector = collector
             try:
@@ -251,7 +265,7 @@ def _renderer(book: Book, base_url: str):
                 document = html_object.render()
             finally:
                 weasyprint.document.TargetCollector = saved
-        return html_object, document, warnings
+        return html_object, document, warnings, unit_context(contexts)
 
     render.base_url = base_url
     return render
