@@ -79,7 +79,8 @@ def test_checks_read_outputs_not_the_writers(name):
 def test_private_api_of_a_dependency_is_reached_from_one_place():
     users = {"_page_box": set(), "pydyf._": set(), "tags._": set(), "TargetCollector": set(),
              "draw_first_line": set(), "SVG.draw": set(),
-             "Stream._fonts, Layout.reactivate": set(), "_build_layout_context": set()}
+             "Stream._fonts, Layout.reactivate": set(), "_build_layout_context": set(),
+             "Stream._tags, Page.paint": set()}
     for name, path in _modules().items():
         text = path.read_text("utf-8")
         if re.search(r"\btags\._[a-z]", text):
@@ -98,11 +99,14 @@ def test_private_api_of_a_dependency_is_reached_from_one_place():
             users["Stream._fonts, Layout.reactivate"].add(name)
         if re.search(r"_build_layout_context|\bpage_maker\b|make_margin_boxes", text):
             users["_build_layout_context"].add(name)
+        if re.search(r"\._tags\b|\._resources\b|Page\.paint\b", text):
+            users["Stream._tags, Page.paint"].add(name)
     assert users == {"_page_box": {"pdf/layout"}, "pydyf._": {"pdf/writer"},
                      "tags._": {"pdf/writer"}, "TargetCollector": {"pdf/units"},
                      "draw_first_line": {"pdf/textruns"}, "SVG.draw": {"pdf/writer"},
                      "Stream._fonts, Layout.reactivate": {"pdf/textruns"},
-                     "_build_layout_context": {"pdf/renumber"}}
+                     "_build_layout_context": {"pdf/renumber"},
+                     "Stream._tags, Page.paint": {"pdf/keptpages"}}
 
 
 def test_no_module_grows_into_a_house_of_its_own():

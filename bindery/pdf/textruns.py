@@ -33,7 +33,7 @@ _FIELDS = 5
 
 
 @contextmanager
-def fast_text_runs(keep: bool = False) -> Iterator[None]:
+def fast_text_runs(keep: bool = False) -> Iterator[_Write | None]:
     """WeasyPrint's ``draw_first_line`` replaced by the one here, while a PDF is written.
 
     A glyph of a font, at one width and offset, is always written the same way: its
@@ -48,7 +48,7 @@ def fast_text_runs(keep: bool = False) -> Iterator[None]:
 
     weasyprint_draw = text.draw_first_line
     if ffi.sizeof("PangoGlyphInfo") != 4 * _FIELDS:           # another Pango's layout
-        yield
+        yield None
         return
     write = _Write()
     layout_class = line_break.Layout
@@ -59,14 +59,18 @@ def fast_text_runs(keep: bool = False) -> Iterator[None]:
         if layout.__dict__.pop(_ASLEEP, False):
             if _show_kept(stream, layout.__dict__[_KEPT], matrix, write):
                 layout.__dict__[_ASLEEP] = True      # for deactivate
+                write.line(layout.__dict__[_KEPT])
                 return []
             reactivate(layout, textbox.style)       # a font this PDF has not met: as usual
         runs = _plain_runs(stream, textbox, text_overflow, block_ellipsis, keep)
         if runs is None:
+            # WeasyPrint writes nothing of a blank line: as a kept line, it tells nothing.
+            write.line([] if not textbox.text.strip() else None)
             return weasyprint_draw(stream, textbox, text_overflow, block_ellipsis, matrix)
         kept = _show(stream, textbox, runs, matrix, write, keep)
         if kept is not None:
             layout.__dict__[_KEPT] = kept
+        write.line(kept)
         return []
 
     def lazy_reactivate(layout, style):
@@ -82,7 +86,7 @@ def fast_text_runs(keep: bool = False) -> Iterator[None]:
     text.draw_first_line = draw
     layout_class.reactivate, layout_class.deactivate = lazy_reactivate, lazy_deactivate
     try:
-        yield
+        yield write
     finally:
         text.draw_first_line = weasyprint_draw
         layout_class.reactivate, layout_class.deactivate = reactivate, deactivate
@@ -98,23 +102,42 @@ class _Write:
     ``keep``, the size at which each glyph's width was taken, which (font, facts) this PDF
     has been given, and the runs and facts it kept or wrote again, each kept once however
     many lines hold the same (a word comes back on every page: a kept line is mostly
-    references). A new one for each PDF: what no line holds any more is let go."""
+    references). A new one for each PDF: what no line holds any more is let go. While a
+    page is painted to be kept (``keptpages.py``), ``page`` gathers what its lines kept;
+    None when a line was not kept."""
 
     def __init__(self):
         self.operators: dict[int, tuple] = {}
         self.sized: dict[tuple[int, int], float] = {}
         self.applied: set[tuple[int, int]] = set()
         self.interned: dict[tuple, tuple] = {}
+        self.page: list | None = None
 
     def once(self, value: tuple) -> tuple:
         return self.interned.setdefault(value, value)
 
+    def line(self, kept: list | None) -> None:
+        if self.page is not None:
+            if kept is None:
+                self.page = None
+            else:
+                self.page.append(kept)
 
-def _show_kept(stream, kept: list, matrix, write: _Write) -> bool:
-    """Write a kept line again, as ``_show`` wrote it; False (nothing written) when a font
-    it uses is not yet in this PDF, or when one of its glyphs' widths was taken here at
-    another size (WeasyPrint keeps one width a glyph for all sizes of a font)."""
+
+def apply_lines(stream, lines: list, write: _Write) -> bool:
+    """What writing each of ``lines`` (kept lines, in order) tells the PDF's fonts, told
+    without writing them: their glyphs' widths and characters. False, and nothing told,
+    when a font is not yet in this PDF or a glyph's width was taken here at another size."""
     fonts = stream._fonts
+    if not all(_fits(fonts, kept, write) for kept in lines):
+        return False
+    for kept in lines:
+        for run in kept:
+            _apply(fonts, write.once(run), write)
+    return True
+
+
+def _fits(fonts: dict, kept: list, write: _Write) -> bool:
     for _, key, _, _, facts in kept:
         font = fonts.get(key)
         if font is None:
@@ -123,25 +146,42 @@ def _show_kept(stream, kept: list, matrix, write: _Write) -> bool:
             widths = font.widths
             if any(widths.get(glyph, width) != width for glyph, width, _ in facts):
                 return False
+    return True
+
+
+def _apply(fonts: dict, run: tuple, write: _Write) -> None:
+    _, key, font_size, _, facts = run
+    font = fonts[key]
+    if (id(font), id(facts)) not in write.applied:
+        write.applied.add((id(font), id(facts)))
+        widths, to_unicode = font.widths, font.to_unicode
+        for glyph, width, characters in write.once(facts):
+            if glyph not in to_unicode:
+                to_unicode[glyph] = characters
+            if glyph not in widths:
+                widths[glyph] = width
+                write.sized[id(font), glyph] = font_size
+
+
+def _show_kept(stream, kept: list, matrix, write: _Write) -> bool:
+    """Write a kept line again, as ``_show`` wrote it; False (nothing written) when a font
+    it uses is not yet in this PDF, or when one of its glyphs' widths was taken here at
+    another size (WeasyPrint keeps one width a glyph for all sizes of a font)."""
+    fonts = stream._fonts
+    if not _fits(fonts, kept, write):
+        return False
     stream.set_text_matrix(*matrix.values)
     string = ""
     for run in kept:
-        changed, key, font_size, piece, facts = write.once(run)
+        run = write.once(run)
+        changed, key, font_size, piece, _ = run
         font = fonts[key]
         if changed:
             if string:
                 stream.show_text(string)
             string = ""
             stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
-        if (id(font), id(facts)) not in write.applied:
-            write.applied.add((id(font), id(facts)))
-            widths, to_unicode = font.widths, font.to_unicode
-            for glyph, width, characters in write.once(facts):
-                if glyph not in to_unicode:
-                    to_unicode[glyph] = characters
-                if glyph not in widths:
-                    widths[glyph] = width
-                    write.sized[id(font), glyph] = font_size
+        _apply(fonts, run, write)
         string += piece
     stream.show_text(string)
     return True

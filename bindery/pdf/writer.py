@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 
 from ..model import Book, Made
 from .layout import Layout, fresh_profile, page_box, weasyprint_log
+from .keptpages import kept_pages
 from .textruns import fast_text_runs
 
 
@@ -17,8 +18,8 @@ def write_pdf(book: Book, layout: Layout, variant: str, press: bool,
     intent, ``finisher`` finishes the object tree."""
     keep = bool(layout.units)
     with weasyprint_log(book) as warnings, _painting(layout, press=press), _note_tags(), \
-            _page_references(), _svg_left_as_found(), fast_text_runs(keep=keep), \
-            _DEFLATED.kept(keep, press):
+            _page_references(), _svg_left_as_found(), fast_text_runs(keep=keep) as write, \
+            kept_pages(write if keep else None, (press, variant)), _DEFLATED.kept(keep, press):
         data = layout.document.write_pdf(pdf_variant=variant, finisher=finisher, **options)
     return Made(data, tuple(warnings))
 
