@@ -182,3 +182,33 @@ def test_pages_kept_by_watch_are_written_again_unpainted(tmp_path, monkeypatch):
     monkeypatch.setattr(Page, "paint", paint)
     _, one_pass = laid_out(book_dir, units=False)
     assert data == reading_pdf(book, one_pass).data
+
+
+def test_the_press_pages_kept_in_the_second_process_come_back(tmp_path, monkeypatch):
+    """The press PDF is written in a second process: what its pages kept is put on this
+    process's layout, so that the next build's second process writes them unpainted."""
+    from test_units import generated_book
+
+    from bindery.builder import BuildRequest, build
+
+    book_dir = generated_book(tmp_path / "book", chapters=8)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    adopted, adopt = [], keptpages.adopt
+    monkeypatch.setattr(keptpages, "adopt", lambda pages, found: adopted.append(
+        {kind: len(made) for kind, made in found.items()}) or adopt(pages, found))
+    watched = BuildRequest(book_dir, tmp_path / "watched", ("pdf", "press"), parallel=True,
+                           keep_layout=True)
+    report = build(watched)
+    chapter = book_dir / "text" / "c03.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
+                       "utf-8")
+    build(watched)
+    # The first build's second process painted every page; the next one only the edited
+    # chapter's and those where the PDF meets a font first.
+    [(kind, first)], [(again_kind, second)] = (found.items() for found in adopted)
+    assert kind == again_kind and kind[0] and first >= report.pages - 4, (adopted, report)
+    assert 3 <= second <= 8, adopted
+    build(BuildRequest(book_dir, tmp_path / "new", ("pdf", "press")))
+    for name in ("a-generated-book.pdf", "a-generated-book-press.pdf"):
+        assert (tmp_path / "watched" / name).read_bytes() == (
+            tmp_path / "new" / name).read_bytes(), name

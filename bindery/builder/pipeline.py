@@ -208,15 +208,19 @@ def _make(job: Job, plan: Plan, parallel: bool,
     outputs: dict[str, Made] = {}
     # The press PDF (whole fonts, colour profile) takes longest: a second process makes it
     # from the same layout while this one makes the others.
-    elsewhere = {fmt: in_process(_timed(_maker(fmt, job, {})), parallel) for fmt in order
-                 if OUTPUTS[fmt].own_process}
+    elsewhere = {fmt: in_process(_kept(_timed(_maker(fmt, job, {}))), parallel)
+                 for fmt in order if OUTPUTS[fmt].own_process}
     for fmt in order:
         if fmt not in elsewhere and not OUTPUTS[fmt].gathers:
             made[fmt] = clock.timed(fmt, _maker(fmt, job, outputs))
             outputs[fmt] = made[fmt][0]
     for fmt, work in elsewhere.items():
-        made[fmt] = clock.stage(fmt, work.result)     # its own time, where it was made
-        outputs[fmt] = made[fmt][0]
+        result, seconds, kept = clock.stage(fmt, work.result)
+        made[fmt] = result, seconds                   # its own time, where it was made
+        outputs[fmt] = result
+        if kept and job.layout is not None:
+            from ..pdf.keptpages import adopt
+            adopt(job.layout.document.pages, kept)
     for fmt in order:
         if OUTPUTS[fmt].gathers:
             made[fmt] = clock.timed(fmt, _maker(fmt, job, outputs))
@@ -225,6 +229,19 @@ def _make(job: Job, plan: Plan, parallel: bool,
 
 def _maker(fmt: str, job: Job, outputs: dict[str, Made]):
     return lambda: OUTPUTS[fmt].make(job, outputs)
+
+
+def _kept(work):
+    """The work's result, and what the pages it painted kept for the next build in this
+    process (``watch``): the second process's memory goes with it."""
+    def run() -> tuple:
+        from ..pdf.keptpages import exporting
+
+        found: dict = {}
+        with exporting(found):
+            result, seconds = work()
+        return result, seconds, found
+    return run
 
 
 def _timed(work):

@@ -14,10 +14,15 @@ and every line went through ``textruns``' plain case. Its transparency groups (a
 opacity, the rule above the notes, drawn from an SVG background) are kept with it, and
 made again under the same names when the pages before it made as many. A page numbered
 again (``renumber.py``) has new margin boxes, so it is painted again.
+
+The press PDF is written in a second process, whose memory goes with it: what its pages
+kept comes back with the PDF (``exporting``) and is put on this process's pages (``adopt``),
+so that the next press PDF, in the next second process, finds it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
@@ -30,6 +35,8 @@ _PAINTED = "_bindery_painted"
 #: Stream methods that add to what the PDF numbers through its pages: a page that calls
 #: one is painted each time.
 _NUMBERED = ("set_state", "add_image", "add_pattern", "add_shading")
+#: While ``exporting``: what each PDF written kept, by kind: (page index, _Painted).
+_MADE: dict[tuple, list] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,9 +53,9 @@ class _Painted:
 
 
 @contextmanager
-def kept_pages(write, kind: tuple) -> Iterator[None]:
-    """While a kept layout is written as a PDF of ``kind``: each page painted keeps what it
-    wrote, and a page kept from the last PDF of that kind is written from it."""
+def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
+    """While a kept layout (``pages``) is written as a PDF of ``kind``: each page painted
+    keeps what it wrote, and a page kept from the last PDF of that kind is written from it."""
     from weasyprint.document import Page
     from weasyprint.formatting_structure.boxes import ReplacedBox
     from weasyprint.pdf.stream import Stream
@@ -57,6 +64,8 @@ def kept_pages(write, kind: tuple) -> Iterator[None]:
         yield
         return
     paint, add_group = Page.paint, Stream.add_group
+    index = {id(page): number for number, page in enumerate(pages)}
+    made = _MADE.setdefault(kind, []) if _MADE is not None else None
     methods = {name: getattr(Stream, name) for name in _NUMBERED}
     painting: list = []           # the page's stream, and the groups made on it
 
@@ -76,7 +85,7 @@ def kept_pages(write, kind: tuple) -> Iterator[None]:
 
     def kept_paint(page, stream, scale=1):
         box = page_box(page)
-        painted = box.__dict__.setdefault(_PAINTED, {})
+        painted = _painted(box)
         if kind in painted and _written(stream, box, painted[kind], scale, write,
                                         add_group):
             return
@@ -100,6 +109,8 @@ def kept_pages(write, kind: tuple) -> Iterator[None]:
                 tuple(box.children), scale, tuple(operators), tuple(lines), tagged,
                 tuple(tags.items())[tagged:] if tags is not None else (),
                 _states(stream._resources, operators), before, groups)
+            if made is not None and id(page) in index:
+                made.append((index[id(page)], painted[kind]))
 
     Page.paint, Stream.add_group = kept_paint, grouped
     for name, method in methods.items():
@@ -110,6 +121,41 @@ def kept_pages(write, kind: tuple) -> Iterator[None]:
         Page.paint, Stream.add_group = paint, add_group
         for name, method in methods.items():
             setattr(Stream, name, method)
+
+
+@contextmanager
+def exporting(found: dict) -> Iterator[None]:
+    """Into ``found``, what the pages painted by the PDFs written meanwhile kept, to send
+    to the process that holds the layout: untagged PDFs only (tags are this process's
+    boxes)."""
+    global _MADE
+    _MADE = {}
+    try:
+        yield
+        found.update({kind: [(number, dataclasses.replace(painted, children=()))
+                             for number, painted in made if not painted.tags]
+                      for kind, made in _MADE.items() if kind[0]})
+    finally:
+        _MADE = None
+
+
+def adopt(pages: list, found: dict[tuple, list]) -> None:
+    """Put on ``pages`` what a second process's pages kept (``exporting``), as if painted
+    here: the same layout, forked."""
+    for kind, made in found.items():
+        for number, painted in made:
+            box = page_box(pages[number])
+            _painted(box)[kind] = dataclasses.replace(painted, children=tuple(box.children))
+
+
+def _painted(box) -> dict:
+    """What ``box`` keeps, by kind of PDF: its own, not that of the box it was copied from
+    (a copy shares its original's attributes: the binding's blank pages are copies)."""
+    owner, painted = box.__dict__.get(_PAINTED, (None, None))
+    if owner != id(box):
+        painted = {}
+        box.__dict__[_PAINTED] = (id(box), painted)
+    return painted
 
 
 def _groups(made: list) -> tuple | None:

@@ -19,7 +19,8 @@ def write_pdf(book: Book, layout: Layout, variant: str, press: bool,
     keep = bool(layout.units)
     with weasyprint_log(book) as warnings, _painting(layout, press=press), _note_tags(), \
             _page_references(), _svg_left_as_found(), fast_text_runs(keep=keep) as write, \
-            kept_pages(write if keep else None, (press, variant)), _DEFLATED.kept(keep, press):
+            kept_pages(write if keep else None, (press, variant),
+                       layout.document.pages), _DEFLATED.kept(keep, press):
         data = layout.document.write_pdf(pdf_variant=variant, finisher=finisher, **options)
     return Made(data, tuple(warnings))
 
