@@ -68,6 +68,7 @@ def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
     made = _MADE.setdefault(kind, []) if _MADE is not None else None
     methods = {name: getattr(Stream, name) for name in _NUMBERED}
     painting: list = []           # the page's stream, and the groups made on it
+    recorded: set[int] = set()    # the boxes painted here (two pages may share one box)
 
     def refused(method):
         def call(stream, *args, **kwargs):
@@ -86,9 +87,10 @@ def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
     def kept_paint(page, stream, scale=1):
         box = page_box(page)
         painted = _painted(box)
-        if kind in painted and _written(stream, box, painted[kind], scale, write,
-                                        add_group):
+        if kind in painted and id(box) not in recorded and _written(
+                stream, box, painted[kind], scale, write, add_group):
             return
+        recorded.add(id(box))
         painted.pop(kind, None)
         start, tags = len(stream.stream), stream._tags
         tagged = len(tags) if tags is not None else -1

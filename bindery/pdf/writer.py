@@ -3,6 +3,8 @@ helpers that finish WeasyPrint's PDF object tree (pydyf objects) before it is se
 
 from __future__ import annotations
 
+import os
+import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -17,12 +19,27 @@ def write_pdf(book: Book, layout: Layout, variant: str, press: bool,
     """The laid-out pages as a PDF of ``variant``; ``press`` keeps the marks and the output
     intent, ``finisher`` finishes the object tree."""
     keep = bool(layout.units)
-    with weasyprint_log(book) as warnings, _painting(layout, press=press), _note_tags(), \
+    # What is replaced while a PDF is written (WeasyPrint's painting of lines and pages) is
+    # replaced for the whole process: one PDF at a time (threads gain nothing here).
+    with _WRITING, weasyprint_log(book) as warnings, _painting(layout, press=press), \
+            _note_tags(), \
             _page_references(), _svg_left_as_found(), fast_text_runs(keep=keep) as write, \
             kept_pages(write if keep else None, (press, variant),
                        layout.document.pages), _DEFLATED.kept(keep, press):
         data = layout.document.write_pdf(pdf_variant=variant, finisher=finisher, **options)
     return Made(data, tuple(warnings))
+
+
+_WRITING = threading.Lock()
+
+
+def _unlocked_in_child() -> None:
+    """A process forked while another thread wrote starts with the lock free."""
+    global _WRITING
+    _WRITING = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_unlocked_in_child)
 
 
 @contextmanager
