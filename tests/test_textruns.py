@@ -4,6 +4,7 @@ WeasyPrint's own does, and a layout written again gives the same PDF."""
 from __future__ import annotations
 
 import contextlib
+import sys
 import zlib
 
 import pytest
@@ -131,8 +132,8 @@ def test_lines_kept_by_watch_write_the_same_pdf(tmp_path, monkeypatch):
     monkeypatch.setattr(keptpages, "_written", counted_pages)
     deflated, compressobj = [], zlib.compressobj
 
-    def counted_compressor(level):       # Bindery's streams (pydyf's own are at level 9)
-        deflated.extend([level] if level != 9 else [])
+    def counted_compressor(level):       # Bindery's streams, not pydyf's object streams
+        deflated.extend([level] if sys._getframe(1).f_code.co_name == "compress_once" else [])
         return compressobj(level=level)
 
     monkeypatch.setattr(zlib, "compressobj", counted_compressor)
