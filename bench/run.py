@@ -264,11 +264,13 @@ import json, sys, time
 from pathlib import Path
 from bindery.builder import build
 from bindery.builder.request import BuildRequest
+from bindery.watch import idle
 book, out, chapter = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 request = BuildRequest(book_dir=book, out_dir=out, keep_layout=True)   # as watch asks
 build(request)                      # what watch does when it starts
 times = []
 for index in range(int(sys.argv[4])):
+    idle()                           # what watch does when no change has come for 0.5 s
     text = chapter.read_text("utf-8")
     old, new = ("the", "thee") if index % 2 == 0 else ("thee", "the")
     chapter.write_text(text.replace(f" {old} ", f" {new} ", 1), "utf-8")
@@ -281,6 +283,7 @@ text = chapter.read_text("utf-8")
 page = "\n\n".join([max(text.split("\n\n"), key=len)] * 3)
 moved = []
 for index in range(int(sys.argv[4])):
+    idle()
     chapter.write_text(text + "\n\n" + page + "\n" if index % 2 == 0 else text, "utf-8")
     started = time.perf_counter()
     report = build(request)

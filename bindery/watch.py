@@ -7,6 +7,7 @@ in place; fixing the file rebuilds.
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Callable
@@ -51,6 +52,7 @@ def watch(book_dir: Path, out_dir: Path, rebuild: Callable[[], object],
 
     logging.getLogger("watchfiles").setLevel(logging.ERROR)  # we say what happens ourselves
     attempt()
+    built = True
     folders = [path for path in (book_dir, TEMPLATES, STYLES) if path.is_dir()]
     watching = False
     # The watcher yields an empty batch when it has waited half a second: by then it is
@@ -63,6 +65,9 @@ def watch(book_dir: Path, out_dir: Path, rebuild: Callable[[], object],
                 + " (Ctrl-C to stop)")
             watching = True
         if not changes:
+            if built:
+                idle()
+                built = False
             continue
         # An editor's temporary files come and go within one batch: name what is left.
         paths = {path for _, path in changes}
@@ -70,3 +75,13 @@ def watch(book_dir: Path, out_dir: Path, rebuild: Callable[[], object],
             f"{display_path(path)} (deleted)" for path in paths)
         say("changed: " + ", ".join(names))
         attempt()
+        built = True
+
+
+def idle() -> None:
+    """What watch does once a build is done and no change has come for half a second:
+    collect the last build's garbage. A build that keeps its layout for the next one leaves
+    the units it laid out again, whose objects refer to each other; the collector then found
+    them in the middle of every second build, walking the whole kept layout (the long book:
+    0.45 s of a 2 s rebuild)."""
+    gc.collect()

@@ -278,6 +278,42 @@ def test_watch_rebuilds_after_edits_and_survives_errors(book):
     assert "Traceback" not in stderr
 
 
+def test_watch_collects_a_builds_garbage_while_it_waits(tmp_path):
+    """A build that keeps its layout leaves objects that refer to each other (the units it
+    laid out again); watch collects them once no change has come, not in the next build."""
+    import gc
+    import threading
+    import weakref
+
+    from bindery.watch import watch
+
+    class Box:
+        pass
+
+    left: list = []
+
+    def rebuild():
+        box = Box()
+        box.itself = box
+        left.append(weakref.ref(box))
+
+    stop = threading.Event()
+    said: list[str] = []
+    watcher = threading.Thread(target=watch, args=(tmp_path, tmp_path / "out", rebuild,
+                                                   said.append, said.append, stop))
+    gc.disable()                  # only watch collects here
+    try:
+        watcher.start()
+        deadline = time.time() + 30
+        while time.time() < deadline and not (left and left[0]() is None):
+            time.sleep(0.05)
+        assert left and left[0]() is None, said
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+        gc.enable()
+
+
 def test_an_epub_without_page_list_needs_no_layout(book, epubcheck):
     config = book / "book.toml"
     config.write_text(config.read_text("utf-8") + "\n[epub]\npage_list = false\n", "utf-8")
