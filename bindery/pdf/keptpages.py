@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .layout import page_box
-from .textruns import apply_lines
+from .textruns import apply_glyphs, page_glyphs
 
 #: Where a page box keeps what painting it wrote, for each kind of PDF.
 _PAINTED = "_bindery_painted"
@@ -44,7 +44,7 @@ class _Painted:
     children: tuple        # the page box's children when it was painted
     scale: float
     operators: tuple       # what painting appended to the content stream
-    lines: tuple           # its lines as textruns kept them, in the order painted
+    glyphs: tuple          # what its lines told the fonts (``textruns.page_glyphs``)
     tagged: int            # how many tags the page had before painting (its links')
     tags: tuple            # (box, tag) marked while painting, in order
     states: tuple          # (name, ExtGState) of the alpha states it used, in order
@@ -108,7 +108,7 @@ def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
         if lines is not None and groups is not None:
             operators = stream.stream[start:]
             painted[kind] = _Painted(
-                tuple(box.children), scale, tuple(operators), tuple(lines), tagged,
+                tuple(box.children), scale, tuple(operators), page_glyphs(lines), tagged,
                 tuple(tags.items())[tagged:] if tags is not None else (),
                 _states(stream._resources, operators), before, groups)
             if made is not None and id(page) in index:
@@ -183,14 +183,14 @@ def _states(resources, operators: list) -> tuple:
 def _written(stream, box, painted: _Painted, scale: float, write, add_group) -> bool:
     """Write the kept page into ``stream``; False (nothing written) when it is not the page
     it was, its groups would be named otherwise, or this PDF does not yet hold what its
-    lines need (``apply_lines``)."""
+    lines need (``apply_glyphs``)."""
     tags = stream._tags
     if (painted.scale != scale or len(box.children) != len(painted.children)
             or any(new is not old for new, old in zip(box.children, painted.children))
             or painted.tagged != (len(tags) if tags is not None else -1)
             or painted.grouped != len(stream._resources["XObject"])):
         return False
-    if not apply_lines(stream, painted.lines, write):
+    if not apply_glyphs(stream, painted.glyphs, write):
         return False
     states = stream._resources["ExtGState"]
     for name, state in painted.states:

@@ -124,16 +124,41 @@ class _Write:
                 self.page.append(kept)
 
 
-def apply_lines(stream, lines: list, write: _Write) -> bool:
-    """What writing each of ``lines`` (kept lines, in order) tells the PDF's fonts, told
-    without writing them: their glyphs' widths and characters. False, and nothing told,
+def page_glyphs(lines: list) -> tuple:
+    """What the kept lines of a page tell the PDF's fonts, each glyph once, as writing the
+    lines in order would tell it: (font key, ((glyph, width, characters, size), ...))."""
+    merged: dict = {}
+    for kept in lines:
+        for _, key, font_size, _, facts in kept:
+            glyphs = merged.setdefault(key, {})
+            for glyph, width, characters in facts:
+                if glyph not in glyphs:
+                    glyphs[glyph] = (glyph, width, characters, font_size)
+    return tuple((key, tuple(glyphs.values())) for key, glyphs in merged.items())
+
+
+def apply_glyphs(stream, glyphs: tuple, write: _Write) -> bool:
+    """Tell the PDF's fonts what a kept page's lines would (``page_glyphs``): their
+    glyphs' widths and characters, without writing the lines. False, and nothing told,
     when a font is not yet in this PDF or a glyph's width was taken here at another size."""
     fonts = stream._fonts
-    if not all(_fits(fonts, kept, write) for kept in lines):
-        return False
-    for kept in lines:
-        for run in kept:
-            _apply(fonts, write.once(run), write)
+    found = []
+    for key, facts in glyphs:
+        font = fonts.get(key)
+        if font is None:
+            return False
+        widths = font.widths
+        if any(widths.get(glyph, width) != width for glyph, width, _, _ in facts):
+            return False
+        found.append((font, facts))
+    for font, facts in found:
+        widths, to_unicode = font.widths, font.to_unicode
+        for glyph, width, characters, font_size in facts:
+            if glyph not in to_unicode:
+                to_unicode[glyph] = characters
+            if glyph not in widths:
+                widths[glyph] = width
+                write.sized[id(font), glyph] = font_size
     return True
 
 
