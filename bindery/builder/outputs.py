@@ -6,7 +6,8 @@ how. A new output is a function here and one row in ``OUTPUTS``, not a branch in
 the output is made from this build's print layout; ``page_map`` that it needs only the
 layout's page map, which the last build's manifest can give (the EPUB, and what is made from
 it); ``reads`` names an output it is made from (the booklet imposes the reading PDF);
-``own_process`` that a second process makes it while this one makes the others; ``gathers``
+``own_process`` that a second process makes it while this one makes the others;
+``either_process`` that whichever of the two is free first makes it; ``gathers``
 that it is made last, from every other output made or still fresh on disk (the site offers
 them all).
 """
@@ -31,6 +32,7 @@ class OutputKind:
     page_map: bool = False
     reads: str | None = None
     own_process: bool = False
+    either_process: bool = False
     optional: bool = False            # made only when asked for with --format
     gathers: bool = False             # made last, from every other output there is
     folder: bool = False              # a folder of files, not one file
@@ -112,17 +114,19 @@ def _cover(job: "Job", made: dict) -> "Made":
 
 #: Every output, in the order they are listed, made and written.
 OUTPUTS = {kind.format: kind for kind in (
-    OutputKind("epub", ".epub", ("common", "epub"), _epub, page_map=True),
+    OutputKind("epub", ".epub", ("common", "epub"), _epub, page_map=True,
+               either_process=True),
     OutputKind("kepub", ".kepub.epub", ("common", "epub"), _kepub, page_map=True,
-               reads="epub"),
+               reads="epub", either_process=True),
     OutputKind("pdf", ".pdf", ("common",), _reading, layout=True),
     OutputKind("press", "-press.pdf", ("common",), _press, layout=True, own_process=True),
     OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
-    OutputKind("cover", "-cover.pdf", ("common",), _cover, layout=True),
+    OutputKind("cover", "-cover.pdf", ("common",), _cover, layout=True,
+               either_process=True),
     OutputKind("site", "-site", ("common", "epub", "booklet"), _site, page_map=True,
                reads="epub", gathers=True, folder=True),
     OutputKind("azw3", ".azw3", ("common", "epub"), _azw3, page_map=True, reads="epub",
-               optional=True),
+               optional=True, either_process=True),
 )}
 
 #: What a build makes unless told otherwise: every output but the optional ones.

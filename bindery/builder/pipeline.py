@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import gc
+import itertools
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +31,7 @@ from .outputs import OUTPUTS
 from .plan import Plan, make_plan
 from .report import BuildReport, Clock, Output, Progress
 from .request import BuildRequest, build_date, w3c_date
-from .work import in_process, in_thread
+from .work import Shared, in_process, in_thread
 
 if TYPE_CHECKING:
     from ..render import Pages
@@ -121,7 +122,7 @@ def _build(request: BuildRequest, plan: Plan, folder: OutputFolder,
     clock = Clock(progress, report)
     job = _read(request, plan, folder, clock, report)
     made = _make(job, plan, request.parallel, clock)
-    for result, _ in made.values():
+    for result, _, _ in made.values():
         report.warnings.extend(result.warnings)
     refuse_warnings(request.strict, report.warnings)
     _write(request, plan, job, made, report)
@@ -194,9 +195,15 @@ def lay_out_only(book_dir: Path) -> list:
 
 
 def _make(job: Job, plan: Plan, parallel: bool,
-          clock: Clock) -> dict[str, tuple[Made, float]]:
-    """The stale outputs' bytes, and each one's time. An output another one reads is made
-    first (and made, not written, when only the other is stale and the layout is new)."""
+          clock: Clock) -> dict[str, tuple[Made, float, bool]]:
+    """The stale outputs' bytes, each one's time, and whether a second process made it. An
+    output another one reads is made first (and made, not written, when only the other is
+    stale and the layout is new).
+
+    The press PDF (whole fonts, colour profile) takes longest: a second process makes it
+    from the same layout while this one makes the reading PDF and the booklet. The outputs
+    either process may make (the EPUB and what is made from it, the cover) go to whichever
+    is free first; the site, made from all of them, is made last, here."""
     wanted = set(plan.stale)
     if job.layout is not None:
         wanted |= {OUTPUTS[fmt].reads for fmt in plan.stale if OUTPUTS[fmt].reads}
@@ -204,27 +211,53 @@ def _make(job: Job, plan: Plan, parallel: bool,
     order = sorted(wanted, key=lambda fmt: (fmt not in read, list(OUTPUTS).index(fmt)))
     if job.cover_image is not None:
         job.cover_image.result()         # no thread may run when the process forks
-    made: dict[str, tuple[Made, float]] = {}
+    made: dict[str, tuple[Made, float, bool]] = {}
     outputs: dict[str, Made] = {}
-    # The press PDF (whole fonts, colour profile) takes longest: a second process makes it
-    # from the same layout while this one makes the others.
-    elsewhere = {fmt: in_process(_kept(_timed(_maker(fmt, job, {}))), parallel)
-                 for fmt in order if OUTPUTS[fmt].own_process}
-    for fmt in order:
-        if fmt not in elsewhere and not OUTPUTS[fmt].gathers:
-            made[fmt] = clock.timed(fmt, _maker(fmt, job, outputs))
-            outputs[fmt] = made[fmt][0]
-    for fmt, work in elsewhere.items():
-        result, seconds, kept = clock.stage(fmt, work.result)
-        made[fmt] = result, seconds                   # its own time, where it was made
-        outputs[fmt] = result
+    own = [fmt for fmt in order if OUTPUTS[fmt].own_process]
+    shared = Shared(_chains([fmt for fmt in order if OUTPUTS[fmt].either_process]),
+                    parallel and bool(own))
+    second = in_process(_kept(_second(own, shared, job)), parallel) if own else None
+    here = [fmt for fmt in order if not (OUTPUTS[fmt].own_process or
+                                         OUTPUTS[fmt].either_process or
+                                         OUTPUTS[fmt].gathers)]
+    for chain in itertools.chain([[fmt] for fmt in here], iter(shared.take, None)):
+        for fmt in chain:
+            result, seconds = clock.timed(fmt, _maker(fmt, job, outputs))
+            made[fmt], outputs[fmt] = (result, seconds, False), result
+    if second is not None:
+        there, kept, memory = clock.stage(own[0], second.result)
+        for fmt, (result, seconds) in there.items():
+            made[fmt], outputs[fmt] = (result, seconds, parallel), result
         if kept and job.layout is not None:
             from ..pdf.keptpages import adopt
             adopt(job.layout.document.pages, kept)
+        if memory is not None:
+            from ..epub.kepub import remember
+            remember(memory)
     for fmt in order:
         if OUTPUTS[fmt].gathers:
-            made[fmt] = clock.timed(fmt, _maker(fmt, job, outputs))
+            result, seconds = clock.timed(fmt, _maker(fmt, job, outputs))
+            made[fmt] = result, seconds, False
     return made
+
+
+def _chains(formats: list[str]) -> list[list[str]]:
+    """The outputs as the units of work one process takes: each with those made from it."""
+    return [[fmt] + [other for other in formats if OUTPUTS[other].reads == fmt]
+            for fmt in formats if OUTPUTS[fmt].reads not in formats]
+
+
+def _second(own: list[str], shared: "Shared", job: Job):
+    """The second process's work: its own outputs, then what the first has not taken."""
+    def run() -> dict[str, tuple[Made, float]]:
+        made: dict[str, tuple[Made, float]] = {}
+        outputs: dict[str, Made] = {}
+        for chain in itertools.chain([own], iter(shared.take, None)):
+            for fmt in chain:
+                made[fmt] = _timed(_maker(fmt, job, outputs))()
+                outputs[fmt] = made[fmt][0]
+        return made
+    return run
 
 
 def _maker(fmt: str, job: Job, outputs: dict[str, Made]):
@@ -232,15 +265,20 @@ def _maker(fmt: str, job: Job, outputs: dict[str, Made]):
 
 
 def _kept(work):
-    """The work's result, and what the pages it painted kept for the next build in this
-    process (``watch``): the second process's memory goes with it."""
+    """The work's result, with what the second process's memory kept for the next build in
+    this process (``watch``), since that memory goes with it: what the pages it painted
+    kept, and the kepub's documents."""
     def run() -> tuple:
         from ..pdf.keptpages import exporting
 
         found: dict = {}
         with exporting(found):
-            result, seconds = work()
-        return result, seconds, found
+            made = work()
+        memory = None
+        if "kepub" in made:
+            from ..epub.kepub import remembered
+            memory = remembered()
+        return made, found, memory
     return run
 
 
@@ -253,7 +291,7 @@ def _timed(work):
 
 
 def _write(request: BuildRequest, plan: Plan, job: Job,
-           made: dict[str, tuple[Made, float]], report: BuildReport) -> None:
+           made: dict[str, tuple[Made, float, bool]], report: BuildReport) -> None:
     """Every output is made: now write them and the manifest that describes them."""
     book = Identity(job.book.slug, job.book.identifier)
     inputs = plan.inputs
@@ -279,10 +317,9 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     for fmt in request.formats:
         path = job.folder.file(job.book.slug, fmt)
         if fmt in plan.stale:
-            result, seconds = made[fmt]
+            result, seconds, alongside = made[fmt]
             files[path.name] = result.data
             reason = ", ".join(source_name(key, request.book_dir) for key in changed[fmt][:3])
-            alongside = OUTPUTS[fmt].own_process and request.parallel
             report.outputs.append(Output(fmt, path, size(result.data), seconds, True, reason,
                                          alongside))
             manifest.outputs[fmt] = {"file": path.name, "sha256": digest(result.data),

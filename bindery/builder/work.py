@@ -1,5 +1,6 @@
 """Work done beside the build: in a thread (imports, drawing) or in a second process (the
-press PDF). ``result()`` waits for it and raises what it raised."""
+press PDF). ``result()`` waits for it and raises what it raised. ``Shared`` hands out work
+either process may do to the first that is free."""
 
 from __future__ import annotations
 
@@ -75,6 +76,38 @@ class Forked:
         if status == "error":
             raise RuntimeError(value)
         return value
+
+
+class Shared:
+    """Units of work the build's two processes share: each asks for the next one (``take``)
+    when it is free, and each unit is taken once. The count of those taken is in memory
+    both processes see, when there is a second process to share it with."""
+
+    def __init__(self, units: list, between_processes: bool):
+        self._units = units
+        if between_processes and hasattr(os, "fork"):
+            import multiprocessing
+            self._taken = multiprocessing.get_context("fork").Value("i", 0)
+        else:
+            self._taken = _Count()
+
+    def take(self) -> Any:
+        """The next unit nobody has taken, or None when none is left."""
+        with self._taken.get_lock():
+            index = self._taken.value
+            self._taken.value = min(index + 1, len(self._units))
+        return self._units[index] if index < len(self._units) else None
+
+
+class _Count:
+    """A count one process keeps, shaped like ``multiprocessing.Value``."""
+
+    def __init__(self):
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def get_lock(self) -> threading.Lock:
+        return self._lock
 
 
 def in_thread(work: Callable[[], Any], parallel: bool) -> Threaded | Inline:

@@ -70,6 +70,17 @@ def make_kepub(epub: bytes, modified: datetime) -> bytes:
     return zip_epub(files, modified)
 
 
+def remembered() -> dict[bytes, bytes]:
+    """What this process keeps for the next kepub: a second process that made the kepub
+    sends it to the one that will make the next (``watch``)."""
+    return dict(_LAST)
+
+
+def remember(documents: dict[bytes, bytes]) -> None:
+    _LAST.clear()
+    _LAST.update(documents)
+
+
 def kobo_document(xhtml: bytes) -> bytes:
     """One XHTML document with its sentences in koboSpans and its body wrapped."""
     declaration, _, rest = xhtml.partition(b"\n")
