@@ -314,6 +314,57 @@ def test_watch_collects_a_builds_garbage_while_it_waits(tmp_path):
         gc.enable()
 
 
+def test_each_output_either_process_may_make_is_made_once(tmp_path):
+    """Two processes take units of work from one ``Shared``: every unit is taken, once."""
+    import multiprocessing
+
+    from bindery.builder.work import Shared
+
+    shared = Shared(list(range(200)), between_processes=True)
+    receive, send = multiprocessing.Pipe(duplex=False)
+
+    def take_all(send):
+        send.send(list(iter(shared.take, None)))
+
+    child = multiprocessing.get_context("fork").Process(target=take_all, args=(send,))
+    child.start()
+    here = list(iter(shared.take, None))
+    there = receive.recv()
+    child.join()
+    assert sorted(here + there) == list(range(200))
+    assert shared.take() is None
+
+
+def test_a_second_process_free_first_makes_the_ebooks_and_sends_the_kepub_back(
+        tmp_path, monkeypatch):
+    """The press PDF's process takes the EPUB, the kepub and the cover when this one is
+    still busy (here, a reading PDF made slowly): the same bytes as one process makes, and
+    the kepub's documents come back for the next build."""
+    import dataclasses
+
+    from bindery.builder.outputs import OUTPUTS
+    from bindery.epub import kepub
+
+    serial = copy_book(TINY, tmp_path / "serial")
+    with source_date_epoch(EPOCH):
+        pipeline.build(BuildRequest(serial, tmp_path / "one", FORMATS, parallel=False))
+    reading = OUTPUTS["pdf"]
+
+    def slowly(job, made):
+        time.sleep(4)                     # the second process is done with the press first
+        return reading.make(job, made)
+
+    monkeypatch.setitem(OUTPUTS, "pdf", dataclasses.replace(reading, make=slowly))
+    monkeypatch.setattr(kepub, "_LAST", {})
+    with source_date_epoch(EPOCH):
+        report = pipeline.build(BuildRequest(serial, tmp_path / "two", FORMATS,
+                                             parallel=True))
+    alongside = sorted(output.format for output in report.outputs if output.alongside)
+    assert alongside == ["cover", "epub", "kepub", "press"]
+    assert output_contents(tmp_path / "one") == output_contents(tmp_path / "two")
+    assert len(kepub._LAST) >= 3 and all(b"koboSpan" in data for data in kepub._LAST.values())
+
+
 def test_an_epub_without_page_list_needs_no_layout(book, epubcheck):
     config = book / "book.toml"
     config.write_text(config.read_text("utf-8") + "\n[epub]\npage_list = false\n", "utf-8")
