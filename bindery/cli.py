@@ -284,11 +284,13 @@ def check(files: tuple[Path, ...], typography: bool, strict: bool, stores: bool)
     book's layout: widows and orphans, headings and captions alone at the foot of a page,
     runs of hyphens, loose and overflowing lines, short last pages, split figures and tables.
 
-    FILES default to the EPUBs, PDFs and sites in dist/. Exits 0 when every check passes.
+    FILES default to the EPUBs, PDFs and sites in dist/; a folder of outputs stands for
+    those in it. Exits 0 when every check passes.
 
     \b
     Examples:
       bindery check dist/isis-run.epub dist/isis-run.pdf
+      bindery check out/
       bindery check --typography book
       bindery check --stores dist/*.epub
     """
@@ -298,9 +300,9 @@ def check(files: tuple[Path, ...], typography: bool, strict: bool, stores: bool)
     if stores:
         _preflight(list(files) or sorted(Path("dist").glob("*.epub")))
         return
-    from .check import check_files, outputs_in
+    from .check import check_files, named, outputs_in
 
-    paths = list(files) or outputs_in(Path("dist"))
+    paths = named(list(files)) if files else outputs_in(Path("dist"))
     if not paths:
         raise click.UsageError("nothing to check: give files, or build into dist/ first")
     verdicts = check_files(paths)

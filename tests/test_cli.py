@@ -99,6 +99,24 @@ def test_check_command_passes_good_outputs(runner, tiny_book):
     assert "0 errors / 0 warnings" in result.output
 
 
+def test_check_command_checks_the_outputs_in_a_folder(runner, tmp_path, tiny_book):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in ("pdf", "booklet"):
+        shutil.copy(tiny_book[name], folder)
+    (folder / "notes.txt").write_text("not an output", "utf-8")
+    result = runner.invoke(main, ["check", str(folder)])
+    assert result.exit_code == 0, result.output
+    checked = [line.split(":")[0] for line in result.output.splitlines() if ": PDF" in line]
+    assert sorted(Path(path).name for path in checked) == sorted(
+        path.name for path in folder.glob("*.pdf"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(main, ["check", str(empty)])
+    assert result.exit_code == 1
+    assert "empty: no EPUB, PDF or site in this folder" in _one_line_error(result)
+
+
 def test_check_command_fails_a_broken_epub(runner, tmp_path, tiny_book):
     import zipfile
     broken = tmp_path / "broken.epub"

@@ -34,6 +34,21 @@ def outputs_in(folder: Path) -> list[Path]:
                   if path.suffix in CHECKED_SUFFIXES and path.is_file() or is_site(path))
 
 
+def named(paths: list[Path]) -> list[Path]:
+    """The files named, each output folder among them (not a site) as the outputs in it."""
+    found = []
+    for path in paths:
+        if path.is_dir() and not is_site(path):
+            inside = outputs_in(path)
+            if not inside:
+                raise BookError("no EPUB, PDF or site in this folder", path,
+                                hint="build into it first, or name the files")
+            found.extend(inside)
+        else:
+            found.append(path)
+    return found
+
+
 def check_files(paths: list[Path]) -> list[Verdict]:
     """Check every file; a file that is missing or of another kind is a BookError."""
     for path in paths:
