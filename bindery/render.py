@@ -68,10 +68,17 @@ class _Loader(jinja2.BaseLoader):
             raise jinja2.TemplateNotFound(template)
         source = read_text(path, "template")
         stamp = _stamp(path)
+        checked: list = []        # the build in which it was last found up to date
 
         def uptodate() -> bool:
-            # Still the file the lookup finds (a book may add an override), unchanged.
-            return self.sandbox.template(template) == path and _stamp(path) == stamp
+            # Still the file the lookup finds (a book may add an override), unchanged;
+            # asked at each use (the long book's site: 250 times), looked at once a build.
+            if checked and checked[0] is _BUILD[0]:
+                return True
+            if self.sandbox.template(template) == path and _stamp(path) == stamp:
+                checked[:] = [_BUILD[0]]
+                return True
+            return False
 
         return source, str(path), uptodate
 
@@ -82,6 +89,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return status.st_mtime_ns, status.st_size
+
+
+#: Which build this is (``render`` starts one): templates are looked at once a build.
+_BUILD: list = [object()]
 
 
 @functools.lru_cache(maxsize=8)
@@ -100,6 +111,7 @@ def render(book: Book, sandbox: Sandbox, date: str, cover: Cover | None = None) 
 
     The EPUB opens with a cover page when there is a ``cover`` (only the EPUB has one).
     """
+    _BUILD[0] = object()
     env = environment(sandbox)
     view = plain(book)            # what templates see: plain records, no paths
     documents = []
@@ -150,8 +162,19 @@ def render_cover(book: Book, sandbox: Sandbox, **context) -> str:
 
 def render_site(template: str, sandbox: Sandbox, book: Book, **context) -> str:
     """A page of the site (``site/index.html``, ``site/page.html``), for ``site/``."""
-    return _render(environment(sandbox), template, book=plain(book),
+    return _render(environment(sandbox), template, book=_plain_book(book),
                    **{name: plain(value) for name, value in context.items()})
+
+
+#: The book the site's pages were last given, and what templates see of it: the same for
+#: each of its pages (the long book: 44 pages, each made the whole book plain again).
+_SITE_BOOK: list = [None, None]
+
+
+def _plain_book(book: Book):
+    if _SITE_BOOK[0] is not book:
+        _SITE_BOOK[:] = [book, plain(book)]
+    return _SITE_BOOK[1]
 
 
 def styled_classes(sandbox: Sandbox) -> frozenset[str]:
