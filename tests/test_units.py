@@ -188,6 +188,41 @@ def test_a_changed_image_lays_its_unit_out_again(tmp_path, monkeypatch):
     assert any(unit not in before.units for unit in after.units[1:])
 
 
+def test_a_stylesheet_is_parsed_once_a_build_and_its_edit_lays_every_unit_out_again(
+        tmp_path, monkeypatch):
+    """The units of a build share each stylesheet they link to, parsed once; each unit still
+    knows it read the file (an edit lays them all out again) and has what WeasyPrint said
+    of it, as one pass has."""
+    from bindery.pdf import sheets
+
+    book_dir = generated_book(tmp_path / "book")
+    (book_dir / "styles").mkdir()
+    own = book_dir / "styles" / "print.css"
+    own.write_text((STYLES / "print.css").read_text("utf-8") + "\np { colr: red; }\n",
+                   "utf-8")
+    parsed: list[str] = []
+    parse = sheets._parse
+    monkeypatch.setattr(sheets, "_parse",
+                        lambda make, options: parsed.append(options["url"]) or parse(
+                            make, options))
+    _, before = laid_out(book_dir)
+    assert len(before.units) >= 6
+    assert parsed and len(parsed) == len(set(parsed))           # each parsed once
+    assert any(url.endswith("/styles/print.css") for url in parsed)
+    for unit in before.units:
+        assert any(url.endswith("/styles/print.css") for url in unit.read), unit.read
+    _, one_pass = laid_out(book_dir, units=False)
+    ignored = [str(w) for w in before.warnings if "colr" in str(w)]
+    assert ignored and ignored == [str(w) for w in one_pass.warnings if "colr" in str(w)]
+    own.write_text(own.read_text("utf-8").replace("colr: red", "color: #222"),
+                   "utf-8")
+    parsed.clear()
+    after = assert_same_as_one_pass(book_dir, monkeypatch)
+    assert not any(unit in before.units for unit in after.units)
+    assert not any("colr" in str(w) for w in after.warnings)
+    assert parsed and len(parsed) <= 2 * len(set(parsed))     # once for units, once in one pass
+
+
 #: Print styles units can give: the pages one pass makes, byte for byte.
 STYLES_UNITS_GIVE = {
     "first-page": "@page :first { margin-top: 30mm; }",

@@ -41,6 +41,7 @@ from ..model import Book, PageStart
 from .layout import fresh_profile, page_box, weasyprint_log
 from .pagemap import page_starts
 from .renumber import keeping_context, renumber, unit_context
+from .sheets import Sheets
 
 #: The class of the empty element on the page a unit is laid out after (``_laid``).
 LEAD = "bindery-lead"
@@ -251,18 +252,22 @@ def _note_runs_past(boxes) -> bool:
 def _renderer(book: Book, base_url: str):
     """Lays out one unit's HTML with a fetcher and a target collector; WeasyPrint's
     ``Document`` makes its own collector, so the one given takes its place meanwhile (the
-    one reach into WeasyPrint's internals for units, checked against WeasyPrint 70.0)."""
+    one reach into WeasyPrint's internals for units, checked against WeasyPrint 70.0). The
+    units of one build share their stylesheets, parsed once (``sheets.py``)."""
     import weasyprint
     import weasyprint.document
 
+    sheets = Sheets()
+
     def render(html: str, fetcher, collector):
-        with weasyprint_log(book) as warnings, keeping_context() as contexts:
+        with weasyprint_log(book) as warnings, keeping_context() as contexts, \
+                sheets.shared():
             saved = weasyprint.document.TargetCollector
             weasyprint.document.TargetCollector = collector
             try:
                 html_object = weasyprint.HTML(string=html, base_url=base_url,
                                               url_fetcher=fetcher)
-                document = html_object.render()
+                document = html_object.render(font_config=sheets.font_config)
             finally:
                 weasyprint.document.TargetCollector = saved
         return html_object, document, warnings, unit_context(contexts)
