@@ -132,3 +132,49 @@ def test_a_paragraph_that_is_only_an_html_picture_is_set_as_one(tmp_path):
                                        'alt="x" src="../images/diagramme.png"/> inline.\n')
     paragraphs = tree.findall(f".//{{{XHTML}}}p")
     assert [p.get("class") for p in paragraphs] == [None, "picture", None]
+
+
+def test_watch_converts_again_only_the_chapters_that_changed(tmp_path, monkeypatch):
+    """A build that keeps its layout (watch) keeps its chapters converted: after an edit,
+    only the edited chapter is converted again, and the outputs, warnings and checked links
+    are those of a new build. A changed image converts every chapter again."""
+    from bindery.builder import BuildRequest, build
+    from bindery.convert import markdown
+
+    from helpers import EPOCH, GUIDE, output_contents
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    book_dir = copy_book(GUIDE, tmp_path / "book")
+    notes = book_dir / "chapters" / "notes.md"
+    notes.write_text(notes.read_text("utf-8") + "\nA line of [its own kind]{.nonesuch}.\n",
+                     "utf-8")
+    converted: list[str] = []
+    convert_chapter = markdown._convert_chapter
+    monkeypatch.setattr(markdown, "_convert_chapter", lambda md, book, chapter, shared: (
+        converted.append(chapter.id) or convert_chapter(md, book, chapter, shared)))
+    watched = BuildRequest(book_dir, tmp_path / "watched", ("epub", "pdf"), parallel=False,
+                           keep_layout=True)
+    build(watched)
+    assert sorted(converted) == ["figures", "notes"]
+    figures = book_dir / "chapters" / "figures.md"
+    for edited, old, new in ((figures, "the", "thee"), (notes, "the", "thee")):
+        converted.clear()
+        edited.write_text(edited.read_text("utf-8").replace(f" {old} ", f" {new} ", 1),
+                          "utf-8")
+        report = build(watched)
+        assert converted == [edited.stem]
+        fresh = build(BuildRequest(book_dir, tmp_path / f"new-{edited.stem}", ("epub", "pdf"),
+                                   parallel=False))
+        assert [str(w) for w in report.warnings] == [str(w) for w in fresh.warnings]
+        assert any("nonesuch" in str(w) for w in report.warnings)
+        mine, theirs = (output_contents(tmp_path / name) for name in
+                        ("watched", f"new-{edited.stem}"))
+        assert {name: data for name, data in mine.items() if not name.startswith(".")} == {
+            name: data for name, data in theirs.items() if not name.startswith(".")}
+    converted.clear()
+    diagram = book_dir / "images" / "diagram.png"
+    from PIL import Image
+    with Image.open(diagram) as picture:
+        picture.rotate(90, expand=True).save(diagram)
+    build(watched)
+    assert sorted(converted) == ["figures", "notes"]

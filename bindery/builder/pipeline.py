@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import gc
+import hashlib
 import itertools
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -145,7 +147,9 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     book = clock.stage("load", lambda: load(request.book_dir))
     book = dataclasses.replace(book, booklet=request.booklet.apply(book.booklet))
     sandbox = Sandbox(book.root.resolve())
-    book = clock.stage("convert", lambda: convert(book, styled_classes(sandbox)))
+    # A build that keeps its layout for the next one (watch) keeps its chapters converted.
+    sources = _sources_but_chapters(plan, book) if request.keep_layout else None
+    book = clock.stage("convert", lambda: convert(book, styled_classes(sandbox), sources))
     report.warnings.extend(book.warnings)
     cover = cover_image = None
     if "epub" in plan.stale or any(OUTPUTS[fmt].reads == "epub" for fmt in plan.stale):
@@ -178,6 +182,22 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
         starts = ()
     return Job(book, pages, sandbox, date, cover, cover_image, layout, starts, folder,
                plan.manifest, lambda fmt: plan.fresh(fmt, folder))
+
+
+def _sources_but_chapters(plan: Plan, book: Book) -> str | None:
+    """A fingerprint of the book's sources as the plan took them, but its chapters': what
+    a chapter's conversion may read besides its own text (``convert/memo.py``)."""
+    if plan.inputs is None:
+        return None
+    chapters = set()
+    for chapter in book.chapters:
+        try:
+            chapters.add(f"book/{chapter.source.relative_to(book.root).as_posix()}")
+        except ValueError:
+            return None
+    listing = sorted((group, name, value) for group, names in plan.inputs.groups.items()
+                     for name, value in names.items() if name not in chapters)
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
 
 
 def lay_out_only(book_dir: Path) -> list:

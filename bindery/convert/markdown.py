@@ -38,6 +38,7 @@ from .html import html_plugin
 from .images import check_image
 from .math import math_for_print, math_plugin
 from .mdbook import mdbook_code
+from .memo import Memo
 from .notes import notes_at_their_calls, notes_plugin, notes_to_the_book
 from .sections import (Reference, check_references, headings, ids_in,
                        page_numbers_in_references, section_titles_in_page_references)
@@ -66,9 +67,12 @@ _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_li
                  "caption_open", "math_block"}
 
 
-def convert(book: Book, styled: frozenset[str] | None = None) -> Book:
+def convert(book: Book, styled: frozenset[str] | None = None,
+            sources: str | None = None) -> Book:
     """Give every chapter its XHTML body and the images it uses. ``styled`` holds the class
-    names the book's stylesheets style: a class an author gives outside it is a warning."""
+    names the book's stylesheets style: a class an author gives outside it is a warning.
+    ``sources``, a fingerprint of every source but the chapters, lets a chapter the last
+    build in this process converted be taken as it was (``memo.py``)."""
     md = _markdown(book.language)
     book = dataclasses.replace(
         book, title=typeset(md, book.title), subtitle=typeset(md, book.subtitle),
@@ -82,13 +86,20 @@ def convert(book: Book, styled: frozenset[str] | None = None) -> Book:
               "cross_references": [],   # links to #ids, checked once all are known
               "taken": set(RESERVED_IDS) | {f"{c.id}{end}" for c in book.chapters
                                             for end in ("", "-title")}}
-    chapters = tuple(_convert_chapter(md, book, chapter, shared) for chapter in book.chapters)
+    memo = Memo((sources, tuple(chapter_ids.items()), str(book.root), styled,
+                 book.language)) if sources is not None else None
+    chapters = tuple(
+        memo.convert(chapter, shared, lambda chapter=chapter: _convert_chapter(
+            md, book, chapter, shared)) if memo is not None
+        else _convert_chapter(md, book, chapter, shared) for chapter in book.chapters)
     check_references(shared["cross_references"],
                      {chapter.id: ids_in(chapter.body) | {chapter.id, f"{chapter.id}-title"}
                       for chapter in chapters})
     chapters = section_titles_in_page_references(chapters)
     if book.epub.notes == "book":
         chapters = tuple(notes_to_the_book(chapter) for chapter in chapters)
+    if memo is not None:
+        memo.keep()
     warnings = shared["warnings"]
     return dataclasses.replace(book, chapters=chapters,
                                warnings=book.warnings + tuple(warnings))
