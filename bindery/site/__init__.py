@@ -64,7 +64,7 @@ def make_site(book: Book, sandbox: Sandbox, epub: bytes, offered: list[Offered],
         # The site's own pictures, in a folder of their own: a book's are all in images/.
         cover, thumbnail = f"cover/{name}", "cover/thumbnail.png"
         files[cover] = data
-        files[thumbnail] = _thumbnail(data)
+        files[thumbnail] = thumbnail_of(data)
 
     json_ld = book_json_ld(book, cover, downloads)
     common = dict(book=book, json_ld=json_ld, url=book.epub.site_url, updated=updated,
@@ -99,9 +99,10 @@ def make_site(book: Book, sandbox: Sandbox, epub: bytes, offered: list[Offered],
 
 
 @functools.lru_cache(maxsize=4)
-def _thumbnail(data: bytes) -> bytes:
-    """A small cover for catalogues and link previews (drawn once for each cover in a
-    process: ``watch`` rebuilds the site after each edit)."""
+def thumbnail_of(data: bytes) -> bytes:
+    """A small cover for catalogues and link previews, drawn once for each cover in a
+    process: the build draws it beside the layout, and ``watch`` rebuilds the site after
+    each edit."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
