@@ -23,6 +23,7 @@ from ..model import Book, PageStart
 from ..render import Pages
 from ..resources import STYLES
 from ..sandbox import Sandbox
+from .footnotes import lost_footnotes
 from .glyphs import coverage_warnings
 from .pagemap import page_starts
 
@@ -139,8 +140,8 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> 
 
     With ``units``, a unit at a time (``units.py``) when the document is marked into units
     and its styles allow it; else in one pass. Both give the same pages; units cost more
-    the first time (each parses the stylesheets again) and much less when most are kept
-    from the last build in this process."""
+    the first time (each is parsed and styled on its own, after a lead page) and much less
+    when most are kept from the last build in this process."""
     import_weasyprint()
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
@@ -188,7 +189,8 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> 
         starts = _insert_blanks(document, starts, blanks)
     said = {warning.message for warning in css_warnings}
     warnings = css_warnings + coverage_warnings(book, sandbox) + [
-        w for w in warnings if _AT.sub("", w.message, count=1) not in said]
+        w for w in warnings if _AT.sub("", w.message, count=1) not in said] + lost_footnotes(
+        book, pages.print_html, [page_box(page) for page in document.pages])
     return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings),
                   units=joined.units if joined is not None else ())
 
