@@ -229,3 +229,21 @@ def test_the_rust_book_prints_its_code_and_diagrams_inside_the_page(rust):
     # Each variable of the diagrams is a table headed "name value": 12 in the 7 diagrams.
     lines = [line.strip() for line in text.split("\r\n")]
     assert lines.count("name value") == 12 and lines.count("ptr") == 12
+
+
+def test_a_link_to_a_chapter_s_mdbook_page_is_a_link_to_the_chapter(tmp_path):
+    """Books written for mdBook link their chapters by the HTML pages it makes of them."""
+    title = _slug(TINY / "chapitres" / "deux.md")
+    assert title == "deuxième-chapitre-la-suite"
+    _, chapter, _ = _blocks(tmp_path, f"See [the second](deux.html), [the annex](annexe.html)"
+                                      f" and [its title](deux.md#{title}).\n")
+    assert str(chapter.body).count('href="#deux"') == 2 and 'href="#annexe"' in str(chapter.body)
+    with pytest.raises(BookError, match=r"link `absent\.html` points to no chapter"):
+        _blocks(tmp_path / "absent", "See [nothing](absent.html).\n")
+
+
+def _slug(chapter) -> str:
+    """mdBook's id for a chapter's first heading: its title in lower case, words joined by
+    hyphens (the title is in the front matter here)."""
+    title = re.search(r"^title:\s*\"?(.*?)\"?$", chapter.read_text("utf-8"), re.M)[1]
+    return re.sub(r"[^\w]+", "-", title.lower()).strip("-")

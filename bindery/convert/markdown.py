@@ -40,7 +40,7 @@ from .math import math_for_print, math_plugin
 from .mdbook import mdbook_code
 from .memo import Memo
 from .notes import notes_at_their_calls, notes_plugin, notes_to_the_book
-from .sections import (Reference, check_references, headings, ids_in,
+from .sections import (Reference, check_references, heading_slug, headings, ids_in,
                        page_numbers_in_references, section_titles_in_page_references)
 from .tables import table_captions
 from .tokens import source_line, walk
@@ -80,14 +80,18 @@ def convert(book: Book, styled: frozenset[str] | None = None,
                        for chapter in book.chapters))
     chapter_ids = {chapter.source.resolve(): chapter.id for chapter in book.chapters}
     shared = {"chapter_ids": chapter_ids,
+              # A link to a chapter by its title's slug (mdBook's id for the chapter's first
+              # heading, which a chapter's front matter holds here) goes to the chapter.
+              "title_ids": {chapter.id: heading_slug(chapter.title)
+                            for chapter in book.chapters},
               "styled": styled,
               "names": {},              # the EPUB's image names, unique in the book
               "warnings": [],
               "cross_references": [],   # links to #ids, checked once all are known
               "taken": set(RESERVED_IDS) | {f"{c.id}{end}" for c in book.chapters
                                             for end in ("", "-title")}}
-    memo = Memo((sources, tuple(chapter_ids.items()), str(book.root), styled,
-                 book.language)) if sources is not None else None
+    memo = Memo((sources, tuple(chapter_ids.items()), tuple(shared["title_ids"].items()),
+                 str(book.root), styled, book.language)) if sources is not None else None
     chapters = tuple(
         memo.convert(chapter, shared, lambda chapter=chapter: _convert_chapter(
             md, book, chapter, shared)) if memo is not None
@@ -290,6 +294,10 @@ def _link(href: str, env: dict, token: Token) -> str:
     if parts.path:
         target = (chapter.source.parent / unquote(parts.path)).resolve()
         target_id = env["chapter_ids"].get(target)
+        if target_id is None and target.suffix.lower() in (".html", ".htm"):
+            # mdBook names each chapter's page after its file, and books written for it
+            # link chapters by their pages (the Rust book: `ch09-03-….html#…`).
+            target_id = env["chapter_ids"].get(target.with_suffix(".md"))
     elif unquote(parts.fragment) in chapters:
         target_id = unquote(parts.fragment)     # "#chapter-id"
     else:
@@ -299,6 +307,8 @@ def _link(href: str, env: dict, token: Token) -> str:
                         source_line(chapter, token),
                         hint="link to a chapter file such as other.md, or to a web address")
     fragment = unquote(parts.fragment) or target_id
+    if fragment == env["title_ids"].get(target_id) and fragment not in env["taken"]:
+        fragment = target_id                # "other.md#its-title": the chapter
     if fragment != target_id:
         env["cross_references"].append(Reference(href, target_id, fragment, chapter.source,
                                            source_line(chapter, token)))
