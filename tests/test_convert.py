@@ -178,3 +178,40 @@ def test_watch_converts_again_only_the_chapters_that_changed(tmp_path, monkeypat
         picture.rotate(90, expand=True).save(diagram)
     build(watched)
     assert sorted(converted) == ["figures", "notes"]
+
+
+def test_watch_converts_again_a_chapter_whose_included_file_changed(tmp_path, monkeypatch):
+    """What a chapter's code blocks include is part of what it converts from: another
+    chapter's file, or a listing first included by a build that then failed (``--strict``
+    and a warning), whose edit the next build must see."""
+    from bindery.builder import BuildRequest, build
+    from bindery.check.reader import Epub
+
+    from helpers import EPOCH
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    book_dir = copy_book(TINY, tmp_path / "book")
+    (book_dir / "listings").mkdir()
+    snippet = book_dir / "listings" / "snippet.txt"
+    snippet.write_text("OLD_SNIPPET\n", "utf-8")
+    un, deux = (book_dir / "chapitres" / f"{name}.md" for name in ("un", "deux"))
+    watched = BuildRequest(book_dir, tmp_path / "out", ("epub",), parallel=False,
+                           keep_layout=True, strict=True)
+    build(watched)
+    text = deux.read_text("utf-8")
+    un.write_text(un.read_text("utf-8") + "\n```text\n{{#include ../listings/snippet.txt}}\n```"
+                  "\n\n```text\n{{#include deux.md}}\n```\n", "utf-8")
+    deux.write_text(text + "\nUn mot.[^seule]\n\n[^seule]: Une note.\n\n[^orpheline]: Seule.\n",
+                    "utf-8")
+    with pytest.raises(BookError, match="never referred to"):
+        build(watched)                   # a warning, and --strict: nothing written
+    snippet.write_text("NEW_SNIPPET\n", "utf-8")
+    deux.write_text(text + "\nUn autre mot.\n", "utf-8")
+    build(watched)
+    epub = Epub.open(tmp_path / "out" / "petit-traite.epub")
+    assert "NEW_SNIPPET" in epub.text("text/un.xhtml")
+    assert "Un autre mot." in epub.text("text/un.xhtml")         # deux.md, included
+    deux.write_text(text + "\nUn troisième mot.\n", "utf-8")
+    build(watched)
+    epub = Epub.open(tmp_path / "out" / "petit-traite.epub")
+    assert "Un troisième mot." in epub.text("text/un.xhtml")

@@ -124,10 +124,13 @@ def _build(request: BuildRequest, plan: Plan, folder: OutputFolder,
     clock = Clock(progress, report)
     job = _read(request, plan, folder, clock, report)
     made = _make(job, plan, request.parallel, clock)
-    for result, _, _ in made.values():
-        report.warnings.extend(result.warnings)
+    for fmt in sorted(made, key=list(OUTPUTS).index):   # not in the order they were made
+        report.warnings.extend(made[fmt][0].warnings)
     refuse_warnings(request.strict, report.warnings)
     _write(request, plan, job, made, report)
+    if request.keep_layout:
+        from ..convert.memo import commit
+        commit()                   # the chapters this build converted, for the next one
     return report
 
 
@@ -164,12 +167,18 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
         clock.stage("import", importing.result)
     layout = None
     if lay_out:
-        layout = clock.stage("layout", lambda: layout_module.lay_out(
-            book, pages, sandbox, units=request.keep_layout))
-        # The layout's boxes (700,000 objects for 300 pages) live until the build ends:
-        # the collector need not walk them again while the outputs are made (a full pass
-        # takes about a second), and the press's forked process shares their memory.
-        # build() lets the collector have them again.
+        # The layout makes objects that live (the boxes: 700,000 for 300 pages) and few
+        # that refer to each other and die: the collector, walking the growing layout again
+        # and again, found almost nothing in 0.6 s of the long book's 7 s layout. It rests
+        # meanwhile. The boxes live until the build ends: it need not walk them while the
+        # outputs are made either (a full pass takes about a second), and the press's
+        # forked process shares their memory. build() lets the collector have them again.
+        gc.disable()
+        try:
+            layout = clock.stage("layout", lambda: layout_module.lay_out(
+                book, pages, sandbox, units=request.keep_layout))
+        finally:
+            gc.enable()
         gc.freeze()
         report.laid_out = True
         report.pages = layout.page_count
@@ -198,9 +207,10 @@ def _cover_drawn(book: Book, sandbox: Sandbox, thumbnail: bool) -> bytes:
     return data
 
 
-def _sources_but_chapters(plan: Plan, book: Book) -> str | None:
+def _sources_but_chapters(plan: Plan, book: Book) -> tuple[str, dict] | None:
     """A fingerprint of the book's sources as the plan took them, but its chapters': what
-    a chapter's conversion may read besides its own text (``convert/memo.py``)."""
+    a chapter's conversion may read besides its own text; and each file's, by name, for
+    the files a chapter reads (``convert/memo.py``)."""
     if plan.inputs is None:
         return None
     chapters = set()
@@ -211,7 +221,9 @@ def _sources_but_chapters(plan: Plan, book: Book) -> str | None:
             return None
     listing = sorted((group, name, value) for group, names in plan.inputs.groups.items()
                      for name, value in names.items() if name not in chapters)
-    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+    known = {name: value for names in plan.inputs.groups.values()
+             for name, value in names.items()}
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest(), known
 
 
 def lay_out_only(book_dir: Path) -> list:
