@@ -236,10 +236,17 @@ def test_a_link_to_a_chapter_s_mdbook_page_is_a_link_to_the_chapter(tmp_path):
     title = _slug(TINY / "chapitres" / "deux.md")
     assert title == "deuxième-chapitre-la-suite"
     _, chapter, _ = _blocks(tmp_path, f"See [the second](deux.html), [the annex](annexe.html)"
-                                      f" and [its title](deux.md#{title}).\n")
-    assert str(chapter.body).count('href="#deux"') == 2 and 'href="#annexe"' in str(chapter.body)
+                                      f", [its title](deux.md#{title}) and [mdBook's id]"
+                                      f"(deux.html#deuxième-chapitre--la-suite).\n")
+    assert str(chapter.body).count('href="#deux"') == 3 and 'href="#annexe"' in str(chapter.body)
     with pytest.raises(BookError, match=r"link `absent\.html` points to no chapter"):
         _blocks(tmp_path / "absent", "See [nothing](absent.html).\n")
+    # A heading of the chapter with the title's words: the link could go to either.
+    book = _book(tmp_path / "both", f"See [it](deux.md#{title}).\n")
+    deux = book / "chapitres" / "deux.md"
+    deux.write_text(deux.read_text("utf-8") + "\n## Deuxième chapitre : la suite\n", "utf-8")
+    with pytest.raises(BookError, match=r"could go to chapter `deux` \(its title\) or to its"):
+        convert(load(book))
 
 
 def _slug(chapter) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Mapping
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -40,7 +41,8 @@ from .math import math_for_print, math_plugin
 from .mdbook import mdbook_code
 from .memo import Memo
 from .notes import notes_at_their_calls, notes_plugin, notes_to_the_book
-from .sections import (Reference, check_references, heading_slug, headings, ids_in,
+from .sections import (Reference, check_references, check_title_links, heading_slug,
+                       headings, ids_in, mdbook_id,
                        page_numbers_in_references, section_titles_in_page_references)
 from .tables import table_captions
 from .tokens import source_line, walk
@@ -68,11 +70,11 @@ _BLOCK_TOKENS = {"paragraph_open", "heading_open", "blockquote_open", "bullet_li
 
 
 def convert(book: Book, styled: frozenset[str] | None = None,
-            sources: str | None = None) -> Book:
+            sources: tuple[str, Mapping[str, str]] | None = None) -> Book:
     """Give every chapter its XHTML body and the images it uses. ``styled`` holds the class
     names the book's stylesheets style: a class an author gives outside it is a warning.
-    ``sources``, a fingerprint of every source but the chapters, lets a chapter the last
-    build in this process converted be taken as it was (``memo.py``)."""
+    ``sources``, a fingerprint of every source but the chapters and each file's, lets a
+    chapter the last build in this process converted be taken as it was (``memo.py``)."""
     md = _markdown(book.language)
     book = dataclasses.replace(
         book, title=typeset(md, book.title), subtitle=typeset(md, book.subtitle),
@@ -80,25 +82,30 @@ def convert(book: Book, styled: frozenset[str] | None = None,
                        for chapter in book.chapters))
     chapter_ids = {chapter.source.resolve(): chapter.id for chapter in book.chapters}
     shared = {"chapter_ids": chapter_ids,
-              # A link to a chapter by its title's slug (mdBook's id for the chapter's first
-              # heading, which a chapter's front matter holds here) goes to the chapter.
-              "title_ids": {chapter.id: heading_slug(chapter.title)
+              # A link to a chapter by its title's id (mdBook's, or ours, for the chapter's
+              # first heading, which a chapter's front matter holds here) goes to the
+              # chapter; each such link is checked once all ids are known.
+              "title_ids": {chapter.id: frozenset((heading_slug(chapter.title),
+                                                   mdbook_id(chapter.title)))
                             for chapter in book.chapters},
+              "title_links": [],
               "styled": styled,
               "names": {},              # the EPUB's image names, unique in the book
               "warnings": [],
               "cross_references": [],   # links to #ids, checked once all are known
               "taken": set(RESERVED_IDS) | {f"{c.id}{end}" for c in book.chapters
                                             for end in ("", "-title")}}
-    memo = Memo((sources, tuple(chapter_ids.items()), tuple(shared["title_ids"].items()),
-                 str(book.root), styled, book.language)) if sources is not None else None
+    memo = Memo((sources[0], tuple(chapter_ids.items()), tuple(shared["title_ids"].items()),
+                 str(book.root), styled, book.language),
+                sources[1]) if sources is not None else None
     chapters = tuple(
         memo.convert(chapter, shared, lambda chapter=chapter: _convert_chapter(
             md, book, chapter, shared)) if memo is not None
         else _convert_chapter(md, book, chapter, shared) for chapter in book.chapters)
-    check_references(shared["cross_references"],
-                     {chapter.id: ids_in(chapter.body) | {chapter.id, f"{chapter.id}-title"}
-                      for chapter in chapters})
+    ids = {chapter.id: ids_in(chapter.body) | {chapter.id, f"{chapter.id}-title"}
+           for chapter in chapters}
+    check_references(shared["cross_references"], ids)
+    check_title_links(shared["title_links"], ids)
     chapters = section_titles_in_page_references(chapters)
     if book.epub.notes == "book":
         chapters = tuple(notes_to_the_book(chapter) for chapter in chapters)
@@ -307,8 +314,10 @@ def _link(href: str, env: dict, token: Token) -> str:
                         source_line(chapter, token),
                         hint="link to a chapter file such as other.md, or to a web address")
     fragment = unquote(parts.fragment) or target_id
-    if fragment == env["title_ids"].get(target_id) and fragment not in env["taken"]:
-        fragment = target_id                # "other.md#its-title": the chapter
+    if fragment != target_id and fragment in env["title_ids"].get(target_id, ()):
+        env["title_links"].append(Reference(href, target_id, fragment, chapter.source,
+                                            source_line(chapter, token)))
+        return f"#{target_id}"              # "other.md#its-title": the chapter
     if fragment != target_id:
         env["cross_references"].append(Reference(href, target_id, fragment, chapter.source,
                                            source_line(chapter, token)))

@@ -48,6 +48,13 @@ def heading_slug(text: str) -> str:
     return slug
 
 
+def mdbook_id(text: str) -> str:
+    """The id mdBook gives a heading: letters, digits, ``_`` and ``-`` kept (ASCII letters
+    in lower case), spaces made ``-``, the rest left out: "Don’t panic!" -> "dont-panic"."""
+    return "".join("-" if char.isspace() else char.lower() if char.isascii() else char
+                   for char in text if char.isalnum() or char in "_-" or char.isspace())
+
+
 def headings(state: StateCore) -> None:
     """The chapter title is the h1; the body's headings follow from h2, a level deeper than
     the heading they fall under, never skipping one; each gets an id unique in the book."""
@@ -153,6 +160,17 @@ def _page_references(root):
 
 def ids_in(xhtml: str) -> set[str]:
     return set(_ID.findall(xhtml))
+
+
+def check_title_links(links: list[Reference], ids: dict[str, set[str]]) -> None:
+    """A link taken to a chapter by its title's id names no element of that chapter: else
+    it could go to either."""
+    for link in links:
+        if link.fragment in ids.get(link.chapter, set()):
+            raise BookError(f"link `{link.href}` could go to chapter `{link.chapter}` (its "
+                            f"title) or to its element `#{link.fragment}`", link.source,
+                            link.line, hint="link to the chapter file alone for the chapter, "
+                            "or give the heading an id of its own: ## Title {#its-id}")
 
 
 def check_references(references: list[Reference], ids: dict[str, set[str]]) -> None:
