@@ -225,3 +225,9 @@ def test_a_footnote_the_layout_leaves_out_is_a_warning(tmp_path, monkeypatch):
     area.children = []
     after = footnotes.lost_footnotes(book, html, pages)
     assert len(after) == len(before) + 1
+    # Notes a book sets in the text, not at the foot of the page, are not missing.
+    (book_dir / "styles" / "print.css").write_text(
+        (STYLES / "print.css").read_text("utf-8") + "\nspan.footnote { float: none; }\n",
+        "utf-8")
+    book, layout = laid_out(book_dir, units=False)
+    assert not any("missing from the print edition" in str(w) for w in layout.warnings)

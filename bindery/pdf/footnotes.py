@@ -18,15 +18,24 @@ _NOTE = re.compile(r'<span class="footnote" id="([^"]+)"')
 
 
 def lost_footnotes(book: Book, print_html: str, page_boxes) -> list[BookWarning]:
-    """A warning for each note of ``print_html`` in no page's footnote area."""
+    """A warning for each note of ``print_html`` on no page, at its foot or elsewhere."""
     placed = set()
     for page in page_boxes:
         for child in page.children:
             if type(child).__name__ == "FootnoteAreaBox":
                 placed.update(box.element.get("id") for box in child.descendants()
                               if getattr(box, "element", None) is not None)
+    missing = [note for note in _NOTE.findall(print_html) if note not in placed]
+    if missing:
+        # A book may set its notes elsewhere (its own print.css, in the margin): a note
+        # laid out anywhere on a page is there; its call (``span::footnote-call``, of the
+        # same element) is not the note.
+        placed.update(box.element.get("id") for page in page_boxes
+                      for box in page.descendants()
+                      if getattr(box, "element", None) is not None
+                      and "::" not in (box.element_tag or ""))
     warnings = []
-    for note in _NOTE.findall(print_html):
+    for note in missing:
         if note in placed:
             continue
         chapter = next((chapter for chapter in book.chapters

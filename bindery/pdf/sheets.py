@@ -20,6 +20,7 @@ kept across builds. The reach into WeasyPrint is one name, ``weasyprint.css.CSS`
 
 from __future__ import annotations
 
+import copy
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any, Iterator
 class _Parsed:
     sheet: Any                   # WeasyPrint's CSS
     page_rules: tuple            # what parsing it added to the document's @page rules
-    layers: tuple                # ... to its cascade layers
+    layers: tuple | None         # ... to its cascade layers (None: not only added at the end)
     counter_styles: dict         # ... to its counter styles
     profiles: dict               # ... to its colour profiles
     read: dict                   # url -> digest of each file it read
@@ -62,7 +63,9 @@ class Sheets:
             key = (url, options.get("media_type"))
             parsed = self._parsed.get(key)
             if parsed is None:
-                parsed = self._parsed[key] = _parse(make, options)
+                parsed = _parse(make, options)
+                if parsed.layers is not None:
+                    self._parsed[key] = parsed
                 return parsed.sheet
             options["page_rules"].extend(parsed.page_rules)
             options["layers"].extend(parsed.layers)
@@ -71,7 +74,11 @@ class Sheets:
             fetcher.read.update(parsed.read)
             for record in parsed.said:
                 _LOGGER.handle(record)
-            return parsed.sheet
+            # Each sheet of a document holds the document's @page rules and layers (WeasyPrint
+            # reads them from every sheet): this one, the document's own.
+            sheet = copy.copy(parsed.sheet)
+            sheet.page_rules, sheet.layers = options["page_rules"], options["layers"]
+            return sheet
 
         weasyprint.css.CSS = css
         try:
@@ -92,14 +99,17 @@ def _parse(make, options: dict) -> _Parsed:
     counter_styles, profiles = options["counter_style"], options["color_profiles"]
     fetcher = options["url_fetcher"]
     before = (len(page_rules), len(layers), dict(counter_styles), dict(profiles),
-              dict(fetcher.read))
+              dict(fetcher.read), list(layers))
     said = _Said()
     _LOGGER.addHandler(said)
     try:
         sheet = make(**options)
     finally:
         _LOGGER.removeHandler(said)
-    return _Parsed(sheet, tuple(page_rules[before[0]:]), tuple(layers[before[1]:]),
+    # A layer it names between two a sheet before it named (``@layer a.b`` after ``a``)
+    # changes the document's order of layers: such a sheet is not shared.
+    added_layers = tuple(layers[before[1]:]) if layers[:before[1]] == before[5] else None
+    return _Parsed(sheet, tuple(page_rules[before[0]:]), added_layers,
                    _added(before[2], counter_styles), _added(before[3], profiles),
                    _added(before[4], fetcher.read), tuple(said.records))
 
