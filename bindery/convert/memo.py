@@ -53,7 +53,6 @@ class Memo:
         self.known = known
         self.last = _LAST["chapters"] if _LAST["context"] == context else {}
         self.now: dict[str, _Converted] = {}
-        self.kept = 0
 
     def convert(self, chapter: Chapter, shared: dict,
                 work: Callable[[], Chapter]) -> Chapter:
@@ -69,7 +68,6 @@ class Memo:
             shared["cross_references"].extend(found.references)
             shared["title_links"].extend(found.title_links)
             self.now[chapter.id] = found
-            self.kept += 1
             return found.result
         warned, referred = len(shared["warnings"]), len(shared["cross_references"])
         titled = len(shared["title_links"])

@@ -48,7 +48,9 @@ def page_box(page):
     return page._page_box
 
 
-class _Collect(logging.Handler):
+class Collect(logging.Handler):
+    """The log records made at warning level and above while it is attached, in order."""
+
     def __init__(self):
         super().__init__(logging.WARNING)
         self.records: list[logging.LogRecord] = []
@@ -67,7 +69,7 @@ def weasyprint_log(book: Book, source: Path | None = None) -> Iterator[list[Book
     """Collect what WeasyPrint logs at warning level and above as the build's warnings,
     naming ``source`` (and the line and column WeasyPrint gives) when it is known."""
     logger = logging.getLogger("weasyprint")
-    handler = _Collect()
+    handler = Collect()
     logger.addHandler(handler)
     propagate = logger.propagate
     logger.propagate = False

@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from .layout import Collect
+
 
 @dataclass(frozen=True)
 class _Parsed:
@@ -100,7 +102,7 @@ def _parse(make, options: dict) -> _Parsed:
     fetcher = options["url_fetcher"]
     before = (len(page_rules), len(layers), dict(counter_styles), dict(profiles),
               dict(fetcher.read), list(layers))
-    said = _Said()
+    said = Collect()
     _LOGGER.addHandler(said)
     try:
         sheet = make(**options)
@@ -117,12 +119,3 @@ def _parse(make, options: dict) -> _Parsed:
 def _added(before: dict, after) -> dict:
     return {key: value for key, value in after.items()
             if key not in before or before[key] is not value}
-
-
-class _Said(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
