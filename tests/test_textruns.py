@@ -111,8 +111,8 @@ def test_lines_kept_by_watch_write_the_same_pdf(tmp_path, monkeypatch):
     """Laid out by units (as watch and serve do), each plain line keeps what it wrote; the
     next PDF from the kept units writes those lines again without Pango: same bytes."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    # What an earlier test's PDFs left deflated in this process (a font subset with the
-    # same glyphs) is not this test's first build.
+    # The streams an earlier test's PDFs left deflated in this process are not this test's
+    # first build.
     monkeypatch.setattr(writer, "_DEFLATED", writer._Deflated())
     book, one_pass = scripts_book(tmp_path)
     expected = {"reading": reading_pdf(book, one_pass).data,
