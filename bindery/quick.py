@@ -14,6 +14,8 @@ else (another option, a changed file, no stamp, a build under way) runs the full
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import sys
@@ -24,11 +26,21 @@ from pathlib import Path
 STAMP = 2
 #: A file changed this close to the stamp (in nanoseconds) might have changed unseen.
 RACY_NS = 2_000_000_000
+#: Whether ``main`` has asked for the collector to rest at exit (once a process).
+_FREEZING: list = []
 
 
 def main(args: list[str] | None = None) -> None:
     """``bindery ARGS``: answered here when it is a plain build with nothing to do."""
     started = time.perf_counter()
+    # When the command is done, the process ends and the system takes its memory back.
+    # Python's finalization would first collect garbage several times over everything
+    # still alive: 0.2 s after the default book's build and 0.3 s after the long book's,
+    # for nothing. Frozen objects are not collected; every atexit handler still runs,
+    # and Python still flushes the standard streams.
+    if not _FREEZING:
+        atexit.register(gc.freeze)
+        _FREEZING.append(True)
     args = list(sys.argv[1:] if args is None else args)
     try:
         outputs = nothing_to_do(args)
