@@ -80,7 +80,8 @@ def test_private_api_of_a_dependency_is_reached_from_one_place():
     users = {"_page_box": set(), "pydyf._": set(), "tags._": set(), "TargetCollector": set(),
              "draw_first_line": set(), "SVG.draw": set(),
              "Stream._fonts, Layout.reactivate": set(), "_build_layout_context": set(),
-             "Stream._tags, Page.paint": set(), "css.CSS": set()}
+             "Stream._tags, Page.paint": set(), "css.CSS": set(),
+             "draw_stacking_context": set()}
     for name, path in _modules().items():
         text = path.read_text("utf-8")
         if re.search(r"\btags\._[a-z]", text):
@@ -103,13 +104,16 @@ def test_private_api_of_a_dependency_is_reached_from_one_place():
             users["Stream._tags, Page.paint"].add(name)
         if re.search(r"\bcss\.CSS\b", text):       # replaced while a unit is laid out
             users["css.CSS"].add(name)
+        if "draw_stacking_context" in text:    # replaced while a kept layout is written
+            users["draw_stacking_context"].add(name)
     assert users == {"_page_box": {"pdf/layout"}, "pydyf._": {"pdf/writer"},
                      "tags._": {"pdf/writer"}, "TargetCollector": {"pdf/units"},
                      "draw_first_line": {"pdf/textruns"}, "SVG.draw": {"pdf/writer"},
                      "Stream._fonts, Layout.reactivate": {"pdf/textruns"},
                      "_build_layout_context": {"pdf/renumber"},
                      "Stream._tags, Page.paint": {"pdf/keptpages"},
-                     "css.CSS": {"pdf/sheets"}}
+                     "css.CSS": {"pdf/sheets"},
+                     "draw_stacking_context": {"pdf/keptpages"}}
 
 
 def test_no_module_grows_into_a_house_of_its_own():

@@ -220,3 +220,43 @@ def test_the_press_pages_kept_in_the_second_process_come_back(tmp_path, monkeypa
     for name in ("a-generated-book.pdf", "a-generated-book-press.pdf"):
         assert (tmp_path / "watched" / name).read_bytes() == (
             tmp_path / "new" / name).read_bytes(), name
+
+
+def test_pages_numbered_again_are_written_with_their_text_kept(tmp_path, monkeypatch):
+    """A chapter grows by two pages: the pages of the units after it are numbered again
+    (new folios), and written from what their text and notes wrote last time, with only
+    their margin boxes painted: the bytes of one pass, reading and press PDF."""
+    from test_units import WORDS, generated_book, laid_out
+    from weasyprint.document import Page
+    from weasyprint.formatting_structure.boxes import MarginBox
+    from weasyprint.stacking import StackingContext
+
+    book_dir = generated_book(tmp_path / "book", chapters=8)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book, before = laid_out(book_dir)
+    reading_pdf(book, before)
+    press_pdf(book, before)
+    chapter = book_dir / "text" / "c03.md"
+    chapter.write_text(f"{chapter.read_text('utf-8')}\n\n{' '.join(WORDS * 40)}\n", "utf-8")
+    book, after = laid_out(book_dir)
+    # The pages with folios or running heads (a page without is the page it was).
+    renumbered = [page for old, new in zip(before.units, after.units)
+                  if new is not old and new.document is old.document
+                  for page in new.document.pages
+                  if any(isinstance(child, MarginBox) for child in page_box(page).children)]
+    assert len(renumbered) >= 5, "units numbered again"
+    painted, paint = [], Page.paint
+    monkeypatch.setattr(Page, "paint", lambda page, *args: painted.append(page) or paint(
+        page, *args))
+    margins, from_box = [], StackingContext.from_box
+    monkeypatch.setattr(StackingContext, "from_box", classmethod(
+        lambda cls, box, page, *args: margins.append(page) or from_box(box, page, *args)))
+    data = {"reading": reading_pdf(book, after).data, "press": press_pdf(book, after).data}
+    assert not any(page in painted for page in renumbered)
+    numbered = {id(page) for page in margins}
+    assert all(id(page_box(page)) in numbered for page in renumbered)
+    monkeypatch.setattr(Page, "paint", paint)
+    monkeypatch.setattr(StackingContext, "from_box", from_box)
+    _, one_pass = laid_out(book_dir, units=False)
+    assert data == {"reading": reading_pdf(book, one_pass).data,
+                    "press": press_pdf(book, one_pass).data}

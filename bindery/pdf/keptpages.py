@@ -12,8 +12,12 @@ A page is kept only when painting it touched nothing else of the PDF that is num
 through it: no image or SVG in its text, no pattern, shading or graphics state of its own,
 and every line went through ``textruns``' plain case. Its transparency groups (an
 opacity, the rule above the notes, drawn from an SVG background) are kept with it, and
-made again under the same names when the pages before it made as many. A page numbered
-again (``renumber.py``) has new margin boxes, so it is painted again.
+made again under the same names when the pages before it made as many.
+
+A page numbered again (``renumber.py``) has the same text and notes and new margin boxes
+(folios, running heads). WeasyPrint paints each child of a page as a stacking context of its
+own, the margin boxes last: what the page wrote before its first margin box (its body) is
+written again as kept, its new margin boxes are painted, and what closed the page follows.
 
 The press PDF is written in a second process, whose memory goes with it: what its pages
 kept comes back with the PDF (``exporting``) and is put on this process's pages (``adopt``),
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .layout import page_box
-from .textruns import apply_glyphs, page_glyphs
+from .textruns import apply_glyphs, merged_glyphs, page_glyphs
 
 #: Where a page box keeps what painting it wrote, for each kind of PDF.
 _PAINTED = "_bindery_painted"
@@ -50,25 +54,33 @@ class _Painted:
     states: tuple          # (name, ExtGState) of the alpha states it used, in order
     grouped: int           # how many XObjects the PDF had before the page
     groups: tuple          # its groups: (add_group's arguments, operators, alpha states)
+    # The same of what it wrote before its first margin box, for when it is numbered
+    # again (its ``children``: those before the margin boxes), and what it wrote after them.
+    body: _Painted | None = None
+    tail: tuple = ()
 
 
 @contextmanager
 def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
     """While a kept layout (``pages``) is written as a PDF of ``kind``: each page painted
-    keeps what it wrote, and a page kept from the last PDF of that kind is written from it."""
+    keeps what it wrote, and a page kept from the last PDF of that kind is written from it,
+    or, numbered again, its body is and its margin boxes are painted."""
+    from weasyprint import draw
     from weasyprint.document import Page
-    from weasyprint.formatting_structure.boxes import ReplacedBox
+    from weasyprint.formatting_structure.boxes import MarginBox, ReplacedBox
     from weasyprint.pdf.stream import Stream
+    from weasyprint.stacking import StackingContext
 
     if write is None:
         yield
         return
-    paint, add_group = Page.paint, Stream.add_group
+    paint, add_group, draw_context = Page.paint, Stream.add_group, draw.draw_stacking_context
     index = {id(page): number for number, page in enumerate(pages)}
     made = _MADE.setdefault(kind, []) if _MADE is not None else None
     methods = {name: getattr(Stream, name) for name in _NUMBERED}
     painting: list = []           # the page's stream, and the groups made on it
     recorded: set[int] = set()    # the boxes painted here (two pages may share one box)
+    margins: list = []            # where the page's margin boxes began, and where they ended
 
     def refused(method):
         def call(stream, *args, **kwargs):
@@ -84,11 +96,22 @@ def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
             write.page = None
         return group
 
+    def context_drawn(stream, context):
+        if not (painting and stream is painting[0] and isinstance(context.box, MarginBox)):
+            return draw_context(stream, context)
+        if not margins:                    # the page's first margin box: its body ends
+            lines = list(write.page) if write.page is not None else None
+            margins[:] = [_Mark(len(stream.stream), lines, len(stream._tags or ()),
+                                len(painting[1])), None]
+        draw_context(stream, context)
+        margins[1] = len(stream.stream)     # the last one's end: what closes the page begins
+
     def kept_paint(page, stream, scale=1):
         box = page_box(page)
         painted = _painted(box)
-        if kind in painted and id(box) not in recorded and _written(
-                stream, box, painted[kind], scale, write, add_group):
+        kept = painted.get(kind) if id(box) not in recorded else None
+        if kept is not None and _written(stream, box.children, kept, scale, write,
+                                         add_group):
             return
         recorded.add(id(box))
         painted.pop(kind, None)
@@ -98,29 +121,49 @@ def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
         write.page = [] if not any(isinstance(child, ReplacedBox)
                                    for child in box.descendants()) else None
         painting[:] = [stream, []]
+        margins.clear()
+        body = kept.body if kept is not None and _margins_after(box, kept.body) else None
         try:
-            paint(page, stream, scale)
+            if body is not None and _written(stream, box.children[:len(body.children)],
+                                             body, scale, write, add_group):
+                # Numbered again: its body as kept, its new margin boxes, what closes it.
+                for child in box.children[len(body.children):]:
+                    draw_context(stream, StackingContext.from_box(child, box))
+                stream.stream.extend(kept.tail)
+            else:
+                body = None
+                paint(page, stream, scale)
         finally:
             lines, write.page = write.page, None
-            groups = painting.pop()
+            groups = _groups(painting.pop())
             painting.clear()
-        groups = _groups(groups)
-        if lines is not None and groups is not None:
-            operators = stream.stream[start:]
-            painted[kind] = _Painted(
-                tuple(box.children), scale, tuple(operators), page_glyphs(lines), tagged,
-                tuple(tags.items())[tagged:] if tags is not None else (),
-                _states(stream._resources, operators), before, groups)
-            if made is not None and id(page) in index:
-                made.append((index[id(page)], painted[kind]))
+        if lines is None or groups is None:
+            return
+        operators = stream.stream[start:]
+        glyphs = page_glyphs(lines)
+        if body is not None:
+            groups, glyphs = body.groups + groups, merged_glyphs(body.glyphs, glyphs)
+        painted[kind] = _Painted(
+            tuple(box.children), scale, tuple(operators), glyphs, tagged,
+            tuple(tags.items())[tagged:] if tags is not None else (),
+            _states(stream._resources, operators), before, groups)
+        if body is not None:
+            painted[kind] = dataclasses.replace(painted[kind], body=body, tail=kept.tail)
+        elif margins and margins[0].lines is not None:
+            painted[kind] = _with_body(painted[kind], box, margins, start,
+                                       stream._resources)
+        if made is not None and id(page) in index:
+            made.append((index[id(page)], painted[kind]))
 
     Page.paint, Stream.add_group = kept_paint, grouped
+    draw.draw_stacking_context = context_drawn
     for name, method in methods.items():
         setattr(Stream, name, refused(method))
     try:
         yield
     finally:
         Page.paint, Stream.add_group = paint, add_group
+        draw.draw_stacking_context = draw_context
         for name, method in methods.items():
             setattr(Stream, name, method)
 
@@ -134,7 +177,7 @@ def exporting(found: dict) -> Iterator[None]:
     _MADE = {}
     try:
         yield
-        found.update({kind: [(number, dataclasses.replace(painted, children=()))
+        found.update({kind: [(number, _without_boxes(painted))
                              for number, painted in made if not painted.tags]
                       for kind, made in _MADE.items() if kind[0]})
     finally:
@@ -147,7 +190,20 @@ def adopt(pages: list, found: dict[tuple, list]) -> None:
     for kind, made in found.items():
         for number, painted in made:
             box = page_box(pages[number])
-            _painted(box)[kind] = dataclasses.replace(painted, children=tuple(box.children))
+            body = painted.body
+            if body is not None:
+                body = dataclasses.replace(body, children=box.children[:len(body.children)])
+            _painted(box)[kind] = dataclasses.replace(painted, children=tuple(box.children),
+                                                      body=body)
+
+
+def _without_boxes(painted: _Painted) -> _Painted:
+    """What a page kept, without its boxes (which stay in their process): as many
+    placeholders, which ``adopt`` replaces with the same boxes of the other process."""
+    body = painted.body
+    if body is not None:
+        body = dataclasses.replace(body, children=(None,) * len(body.children))
+    return dataclasses.replace(painted, children=(), body=body)
 
 
 def _painted(box) -> dict:
@@ -180,13 +236,58 @@ def _states(resources, operators: list) -> tuple:
     return tuple((name, states[name]) for name in names)
 
 
-def _written(stream, box, painted: _Painted, scale: float, write, add_group) -> bool:
-    """Write the kept page into ``stream``; False (nothing written) when it is not the page
-    it was, its groups would be named otherwise, or this PDF does not yet hold what its
-    lines need (``apply_glyphs``)."""
+@dataclass(frozen=True)
+class _Mark:
+    """Where a page's body ended, as its first margin box began to be painted."""
+
+    at: int                # the content stream's length
+    lines: list | None     # the lines kept so far (None: one was not)
+    tags: int              # how many tags the PDF had
+    groups: int            # how many groups the page had made
+
+
+def _margins_after(box, body: _Painted | None) -> bool:
+    """Whether ``box`` is the page ``body`` began, with other margin boxes (numbered
+    again): the same children, then margin boxes only."""
+    if body is None or len(box.children) <= len(body.children):
+        return False
+    return (all(new is old for new, old in zip(box.children, body.children))
+            and _margins_last(box.children, len(body.children)))
+
+
+def _margins_last(children, count: int) -> bool:
+    """Whether the children after the first ``count`` are all margin boxes, and all are
+    painted in the order they come (no ``z-index``): the margin boxes are painted last."""
+    from weasyprint.formatting_structure.boxes import MarginBox
+
+    return all(isinstance(child, MarginBox) for child in children[count:]) and all(
+        child.style["z_index"] in ("auto", 0) for child in children)
+
+
+def _with_body(whole: _Painted, box, margins: list, start: int, resources) -> _Painted:
+    """``whole``, with its body (what the page wrote before its first margin box) and what
+    closed it after its last, when its margin boxes are painted last (``_margins_last``)."""
+    from weasyprint.formatting_structure.boxes import MarginBox
+
+    mark, end = margins
+    count = len(box.children) - sum(isinstance(child, MarginBox) for child in box.children)
+    if not _margins_last(box.children, count):
+        return whole
+    operators = whole.operators[:mark.at - start]
+    body = dataclasses.replace(
+        whole, children=tuple(box.children[:count]), operators=operators,
+        glyphs=page_glyphs(mark.lines), tags=whole.tags[:mark.tags - max(whole.tagged, 0)],
+        states=_states(resources, operators), groups=whole.groups[:mark.groups])
+    return dataclasses.replace(whole, body=body, tail=whole.operators[end - start:])
+
+
+def _written(stream, children, painted: _Painted, scale: float, write, add_group) -> bool:
+    """Write the kept page (or its body, before ``children``' margin boxes) into
+    ``stream``; False (nothing written) when it is not the page it was, its groups would be
+    named otherwise, or this PDF does not yet hold what its lines need (``apply_glyphs``)."""
     tags = stream._tags
-    if (painted.scale != scale or len(box.children) != len(painted.children)
-            or any(new is not old for new, old in zip(box.children, painted.children))
+    if (painted.scale != scale or len(children) != len(painted.children)
+            or any(new is not old for new, old in zip(children, painted.children))
             or painted.tagged != (len(tags) if tags is not None else -1)
             or painted.grouped != len(stream._resources["XObject"])):
         return False

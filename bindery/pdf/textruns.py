@@ -137,6 +137,16 @@ def page_glyphs(lines: list) -> tuple:
     return tuple((key, tuple(glyphs.values())) for key, glyphs in merged.items())
 
 
+def merged_glyphs(first: tuple, then: tuple) -> tuple:
+    """What two parts of a page tell the fonts (``page_glyphs``), ``first`` written first."""
+    merged: dict = {}
+    for key, facts in first + then:
+        glyphs = merged.setdefault(key, {})
+        for fact in facts:
+            glyphs.setdefault(fact[0], fact)
+    return tuple((key, tuple(glyphs.values())) for key, glyphs in merged.items())
+
+
 def apply_glyphs(stream, glyphs: tuple, write: _Write) -> bool:
     """Tell the PDF's fonts what a kept page's lines would (``page_glyphs``): their
     glyphs' widths and characters, without writing the lines. False, and nothing told,
