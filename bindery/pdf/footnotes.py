@@ -2,8 +2,10 @@
 
 A chapter's notes are footnotes in print (``float: footnote``). WeasyPrint 70 may leave a
 footnote out of every page: the generated long book of the tests, with its paragraphs set
-in bold, lost three of its six notes in one pass, silently. The e-book still has them;
-the author is told which note, in which chapter, is missing from the print edition.
+in bold, lost three of its six notes in one pass, silently. ``layout.py`` then lays the
+book out a unit at a time, which printed all six (three a page or two late, which the proof
+finds). The e-book has them all; the author is told which note, in which chapter, is still
+missing from the print edition.
 """
 
 from __future__ import annotations

@@ -189,10 +189,18 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> 
     blanks = padding(len(document.pages), book.print.binding)
     if blanks:
         starts = _insert_blanks(document, starts, blanks)
+    lost = lost_footnotes(book, pages.print_html, [page_box(page) for page in document.pages])
+    if lost and not units:
+        # WeasyPrint's one pass can leave footnotes off every page where, a unit at a time,
+        # it prints them (a page or two late at worst, which the proof finds): that layout
+        # is taken when it loses fewer.
+        again = lay_out(book, pages, sandbox, units=True)
+        if again.units and len(lost_footnotes(book, pages.print_html, [
+                page_box(page) for page in again.document.pages])) < len(lost):
+            return again
     said = {warning.message for warning in css_warnings}
     warnings = css_warnings + coverage_warnings(book, sandbox) + [
-        w for w in warnings if _AT.sub("", w.message, count=1) not in said] + lost_footnotes(
-        book, pages.print_html, [page_box(page) for page in document.pages])
+        w for w in warnings if _AT.sub("", w.message, count=1) not in said] + lost
     return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings),
                   units=joined.units if joined is not None else ())
 

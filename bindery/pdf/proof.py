@@ -6,8 +6,9 @@ caption alone at the foot of a page, a page that ends on a hyphen (CSS cannot fo
 runs of three or more hyphenated lines, loose lines
 (word spaces stretched far past their width), lines that overflow the text block, a
 chapter's last page holding a line or two, and a figure or table split across pages though
-it would fit on one. Each finding names the page and the first words of the line, and says
-what to change where the text itself is the cause.
+it would fit on one, and a footnote printed on a page after its call. Each finding names the
+page and the first words of the line, and says what to change where the text itself is the
+cause.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ _ADVICE = {
                        "the chapter, or add some",
     "split figure": "the figure is split across pages though it would fit on one",
     "split table": "the table is split across pages though it would fit on one",
+    "note after its call": "the footnote is printed on a page after the one of its call: "
+                           "cut or add a few lines before the call, or shorten the note",
 }
 
 
@@ -80,6 +83,8 @@ def summary(findings: list[Finding]) -> str:
 
 def _plural(kind: str) -> str:
     """"hyphen at the foot" -> "hyphens at the foot", "loose line" -> "loose lines"."""
+    if kind == "note after its call":
+        return "notes after their calls"
     head, at, rest = kind.partition(" at the ")
     return f"{head}s{at}{rest}"
 
@@ -128,7 +133,29 @@ def proof(layout: Layout) -> list[Finding]:
     findings += _split_paragraphs(parts, tags)
     findings += _short_last_pages(sections, parts)
     findings += _split_frames(heights, tags, content_height)
+    findings += _late_notes(layout, boxes)
     return sorted(findings, key=lambda finding: finding.page)
+
+
+def _late_notes(layout: Layout, boxes) -> list[Finding]:
+    """A footnote printed on a page after the one of its call (WeasyPrint moves a note
+    that does not fit to the next page, or further)."""
+    calls: dict[object, int] = {}
+    notes: dict[object, tuple[int, object]] = {}
+    for number, page in enumerate(layout.document.pages, start=1):
+        for child in page_box(page).children:
+            in_notes = isinstance(child, boxes.FootnoteAreaBox)
+            for box in child.descendants():
+                element = getattr(box, "element", None)
+                if element is None:
+                    continue
+                if in_notes and (box.element_tag or "").endswith("::footnote-marker"):
+                    notes.setdefault(element, (number, box))
+                elif (box.element_tag or "").endswith("::footnote-call"):
+                    calls.setdefault(element, number)
+    return [Finding(calls[element], "note after its call", _first_words(" ".join(
+                element.itertext())))
+            for element, (number, _) in notes.items() if calls.get(element, number) < number]
 
 
 def _line_blocks(box, boxes, section, frame):
