@@ -215,3 +215,14 @@ def test_watch_converts_again_a_chapter_whose_included_file_changed(tmp_path, mo
     build(watched)
     epub = Epub.open(tmp_path / "out" / "petit-traite.epub")
     assert "Un troisième mot." in epub.text("text/un.xhtml")
+
+
+def test_pandoc_heading_attributes_are_taken_out_of_the_heading(tmp_path):
+    """Bookdown and Quarto books mark headings ``{-}`` or ``{.unnumbered}`` (Bindery
+    numbers none), with or without an id, as pandoc reads them."""
+    _, tree = _convert(tmp_path, "## Preface {.unnumbered}\n\n## Spatial bias {- #spatial}\n\n"
+                                 "## Notes {#notes -}\n\n## Sets {a} and {b}\n\n"
+                                 "See [the notes](#notes) and [bias](#spatial).\n")
+    headings = [("".join(h.itertext()), h.get("id")) for h in tree.iter(f"{{{XHTML}}}h2")]
+    assert headings == [("Preface", "preface"), ("Spatial bias", "spatial"),
+                        ("Notes", "notes"), ("Sets {a} and {b}", "sets-a-and-b")]

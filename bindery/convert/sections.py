@@ -20,7 +20,11 @@ from ..namespaces import XHTML
 from .fragments import parse, serialise
 from .tokens import plain_text
 
-_CUSTOM_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
+#: A heading's attributes as pandoc (and bookdown, Quarto) write them: ``{#id}``, and
+#: ``{-}`` or ``{.unnumbered}``, which Bindery has no need of (it numbers no heading), in
+#: any order: ``## Notes {- #notes}``.
+_HEADING_ATTRIBUTES = re.compile(
+    r"\s*\{((?:\s*(?:#[A-Za-z][\w.:-]*|-|\.unnumbered)(?=[\s}]))+)\s*\}\s*$")
 _ID = re.compile(r'\bid="([^"]+)"')
 #: A link with the class ``page``: a page reference.
 PAGE_REFERENCE = re.compile(r'<a [^>]*class="(?:[^"]* )?page[ "]')
@@ -98,16 +102,17 @@ def a_block_id(candidate: str, env: dict) -> bool:
 
 
 def _custom_id(inline) -> str | None:
-    """``## Heading {#id}``: the id, taken out of the heading's text."""
+    """``## Heading {#id}``: the id, the attributes taken out of the heading's text (also
+    ``{-}`` and ``{.unnumbered}``, which give no id)."""
     children = inline.children or []
     if not children or children[-1].type != "text":
         return None
-    match = _CUSTOM_ID.search(children[-1].content)
+    match = _HEADING_ATTRIBUTES.search(children[-1].content)
     if match is None:
         return None
     children[-1].content = children[-1].content[:match.start()]
-    inline.content = _CUSTOM_ID.sub("", inline.content)
-    return match[1]
+    inline.content = _HEADING_ATTRIBUTES.sub("", inline.content)
+    return next((part[1:] for part in match[1].split() if part.startswith("#")), None)
 
 
 def section_titles_in_page_references(chapters: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
