@@ -22,12 +22,13 @@ from ..sandbox import Sandbox
 
 _FONT_URL = re.compile(r"url\(\s*['\"]?fonts/([\w.-]+)\.(otf|ttf)['\"]?\s*\)")
 #: The characters every subset holds: Latin (Basic, Latin-1, Extended-A), general
-#: punctuation and the euro. A book whose text stays within them (most books in Latin
+#: punctuation, the euro, and the arrow of a note's link back to its call
+#: (``convert/notes.py``). A book whose text stays within them (most books in Latin
 #: script) gets the same subsets as any other, made once per process; a character beyond
 #: them is added.
 REPERTOIRE = frozenset(map(chr, [*range(0x20, 0x7F), *range(0xA0, 0x180),
                                  *range(0x2010, 0x2028), *range(0x2030, 0x203B), 0x202F,
-                                 0x20AC]))
+                                 0x20AC, 0x2191]))
 REPERTOIRE_TEXT = "".join(sorted(REPERTOIRE))
 
 
