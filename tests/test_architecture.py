@@ -100,7 +100,7 @@ def test_private_api_of_a_dependency_is_reached_from_one_place():
             users["Stream._fonts, Layout.reactivate"].add(name)
         if re.search(r"_build_layout_context|\bpage_maker\b|make_margin_boxes", text):
             users["_build_layout_context"].add(name)
-        if re.search(r"\._tags\b|\._resources\b|Page\.paint\b", text):
+        if re.search(r"\._tags\b|\._resources\b|\._ctm_stack\b|Page\.paint\b", text):
             users["Stream._tags, Page.paint"].add(name)
         if re.search(r"\bcss\.CSS\b", text):       # replaced while a unit is laid out
             users["css.CSS"].add(name)

@@ -4,6 +4,7 @@ WeasyPrint's own does, and a layout written again gives the same PDF."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import zlib
 
@@ -260,3 +261,43 @@ def test_pages_numbered_again_are_written_with_their_text_kept(tmp_path, monkeyp
     _, one_pass = laid_out(book_dir, units=False)
     assert data == {"reading": reading_pdf(book, one_pass).data,
                     "press": press_pdf(book, one_pass).data}
+
+
+def test_press_pages_numbered_again_are_written_with_their_text_kept_in_the_second_process(
+        tmp_path, monkeypatch):
+    """The press PDF's second process keeps each page's body too: what it kept comes back,
+    and the next second process writes the pages numbered again from their bodies; both
+    PDFs are the bytes of a new build's."""
+    from test_units import WORDS, generated_book
+    from weasyprint.stacking import StackingContext
+
+    from bindery.builder import BuildRequest, build
+
+    book_dir = generated_book(tmp_path / "book", chapters=8)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    adopted, adopt = [], keptpages.adopt
+    monkeypatch.setattr(keptpages, "adopt", lambda pages, found: adopted.append(
+        sum(painted.body is not None for made in found.values() for _, painted in made))
+        or adopt(pages, found))
+    replayed, from_box = tmp_path / "replayed", StackingContext.from_box
+
+    def noted(cls, box, page, *args):          # in whichever process paints
+        if sys._getframe(1).f_code.co_name == "kept_paint":
+            with replayed.open("a") as file:
+                file.write(f"{os.getpid()}\n")
+        return from_box(box, page, *args)
+
+    monkeypatch.setattr(StackingContext, "from_box", classmethod(noted))
+    watched = BuildRequest(book_dir, tmp_path / "watched", ("pdf", "press"), parallel=True,
+                           keep_layout=True)
+    build(watched)
+    chapter = book_dir / "text" / "c03.md"
+    chapter.write_text(f"{chapter.read_text('utf-8')}\n\n{' '.join(WORDS * 40)}\n", "utf-8")
+    build(watched)
+    assert all(adopted) and len(adopted) == 2, adopted
+    pids = replayed.read_text().split()
+    assert len(set(pids)) == 2, "margin boxes painted on kept bodies in both processes"
+    build(BuildRequest(book_dir, tmp_path / "new", ("pdf", "press")))
+    for name in ("a-generated-book.pdf", "a-generated-book-press.pdf"):
+        assert (tmp_path / "watched" / name).read_bytes() == (
+            tmp_path / "new" / name).read_bytes(), name

@@ -58,6 +58,7 @@ class _Painted:
     # again (its ``children``: those before the margin boxes), and what it wrote after them.
     body: _Painted | None = None
     tail: tuple = ()
+    ctm: tuple = ()        # a body's: the transformations its margin boxes are painted under
 
 
 @contextmanager
@@ -100,9 +101,12 @@ def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
         if not (painting and stream is painting[0] and isinstance(context.box, MarginBox)):
             return draw_context(stream, context)
         if not margins:                    # the page's first margin box: its body ends
-            lines = list(write.page) if write.page is not None else None
+            # A body that ends on an opening ``q`` is not kept: if nothing came after it,
+            # WeasyPrint would take the ``q`` back (``Stream.pop_state``).
+            lines = (list(write.page) if write.page is not None
+                     and stream.stream[-1:] != [b"q"] else None)
             margins[:] = [_Mark(len(stream.stream), lines, len(stream._tags or ()),
-                                len(painting[1])), None]
+                                len(painting[1]), tuple(stream._ctm_stack)), None]
         draw_context(stream, context)
         margins[1] = len(stream.stream)     # the last one's end: what closes the page begins
 
@@ -124,11 +128,18 @@ def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
         margins.clear()
         body = kept.body if kept is not None and _margins_after(box, kept.body) else None
         try:
-            if body is not None and _written(stream, box.children[:len(body.children)],
-                                             body, scale, write, add_group):
+            if body is not None and write.page is not None and _written(
+                    stream, box.children[:len(body.children)], body, scale, write, add_group):
                 # Numbered again: its body as kept, its new margin boxes, what closes it.
-                for child in box.children[len(body.children):]:
-                    draw_context(stream, StackingContext.from_box(child, box))
+                # They are painted under the transformations the body left (an image's
+                # resolution, a pattern's matrix are read from them).
+                stack = list(stream._ctm_stack)
+                stream._ctm_stack[:] = body.ctm
+                try:
+                    for child in box.children[len(body.children):]:
+                        draw_context(stream, StackingContext.from_box(child, box))
+                finally:
+                    stream._ctm_stack[:] = stack
                 stream.stream.extend(kept.tail)
             else:
                 body = None
@@ -244,6 +255,7 @@ class _Mark:
     lines: list | None     # the lines kept so far (None: one was not)
     tags: int              # how many tags the PDF had
     groups: int            # how many groups the page had made
+    ctm: tuple             # the stream's transformation matrices, outermost first
 
 
 def _margins_after(box, body: _Painted | None) -> bool:
@@ -277,7 +289,8 @@ def _with_body(whole: _Painted, box, margins: list, start: int, resources) -> _P
     body = dataclasses.replace(
         whole, children=tuple(box.children[:count]), operators=operators,
         glyphs=page_glyphs(mark.lines), tags=whole.tags[:mark.tags - max(whole.tagged, 0)],
-        states=_states(resources, operators), groups=whole.groups[:mark.groups])
+        states=_states(resources, operators), groups=whole.groups[:mark.groups],
+        ctm=mark.ctm)
     return dataclasses.replace(whole, body=body, tail=whole.operators[end - start:])
 
 

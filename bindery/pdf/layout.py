@@ -143,66 +143,115 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> 
     With ``units``, a unit at a time (``units.py``) when the document is marked into units
     and its styles allow it; else in one pass. Both give the same pages; units cost more
     the first time (each is parsed and styled on its own, after a lead page) and much less
-    when most are kept from the last build in this process."""
+    when most are kept from the last build in this process (which ``units`` asks for)."""
     import_weasyprint()
+    from . import units as units_module
+
+    css_warnings = _stylesheet_warnings(book, pages, sandbox)
+    laid = _by_units(book, pages, sandbox) if units else None
+    if laid is None:
+        laid = _in_one_pass(book, pages, sandbox)
+        lost = _lost(book, pages, laid)
+        if lost and not units:
+            # WeasyPrint's one pass can leave footnotes off every page where, a unit at a
+            # time, it prints them (a page or two late at worst, which the proof finds).
+            # That layout is taken when it loses fewer; nothing of it is kept for a next
+            # build, which this one does not ask for.
+            with units_module.kept_aside():
+                again = _by_units(book, pages, sandbox)
+            if again is not None and len(_lost(book, pages, again)) < len(lost):
+                laid = _Laid(again.document, again.starts, again.warnings, ())
+    document, starts, warnings, kept = laid
+    blanks = padding(len(document.pages), book.print.binding)
+    if blanks:
+        starts = _insert_blanks(document, starts, blanks)
+    said = {warning.message for warning in css_warnings}
+    warnings = css_warnings + coverage_warnings(book, sandbox) + [
+        w for w in warnings if _AT.sub("", w.message, count=1) not in said] + _lost(
+        book, pages, laid)
+    return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings),
+                  units=kept)
+
+
+@dataclass(frozen=True)
+class _Laid:
+    document: Any
+    starts: list[PageStart]
+    warnings: list
+    units: tuple            # the units, to be kept for the next build ('watch')
+
+    def __iter__(self):
+        return iter((self.document, self.starts, self.warnings, self.units))
+
+
+def _stylesheet_warnings(book: Book, pages: Pages, sandbox: Sandbox) -> list[BookWarning]:
+    """Each stylesheet read once on its own first, so that what WeasyPrint says about a
+    declaration it ignores names the file, the line and the column."""
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
-    from . import boundaries, units as units_module
     from .fetcher import url_fetcher
 
     fetcher = url_fetcher(sandbox)
-    # Each stylesheet is read once on its own first, so that what WeasyPrint says about a
-    # declaration it ignores names the file, the line and the column.
-    css_warnings: list[BookWarning] = []
+    found_all: list[BookWarning] = []
     for path in pages.print_stylesheets:
         with weasyprint_log(book, path) as found:
             try:
                 weasyprint.CSS(filename=str(path.resolve()), url_fetcher=fetcher)
             except FatalURLFetchingError as error:
                 raise _refused(error, sandbox, path) from None
-        css_warnings.extend(found)
-    parts = boundaries.split(pages.print_html) if units else None
-    if parts is not None and boundaries.unsafe(pages.print_html, list(pages.print_stylesheets)):
-        parts = None
-    joined = None
-    with weasyprint_log(book) as warnings:
-        try:
-            if parts is not None:
-                joined = units_module.lay_out_units(book, parts, pages.print_base_url,
-                                                    lambda: url_fetcher(sandbox))
-            if joined is None:
-                html = weasyprint.HTML(string=pages.print_html,
-                                       base_url=pages.print_base_url, url_fetcher=fetcher)
-                document = html.render()
-                elements = {element.get("id"): element
-                            for element in html.etree_element.iter()
-                            if element.get("id") is not None}
-                starts = page_starts([page_box(page) for page in document.pages], elements)
-        except FatalURLFetchingError as error:
-            raise _refused(error, sandbox, None) from None
-        except RecursionError:
-            raise BookError("the book nests too deep to lay out", book.config) from None
-    if joined is not None:
-        document, starts = joined.document, list(joined.starts)
-        warnings = list(joined.warnings)
-    blanks = padding(len(document.pages), book.print.binding)
-    if blanks:
-        starts = _insert_blanks(document, starts, blanks)
-    lost = lost_footnotes(book, pages.print_html, [page_box(page) for page in document.pages])
-    if lost and not units:
-        # WeasyPrint's one pass can leave footnotes off every page where, a unit at a time,
-        # it prints them (a page or two late at worst, which the proof finds): that layout
-        # is taken when it loses fewer.
-        again = lay_out(book, pages, sandbox, units=True)
-        if again.units and len(lost_footnotes(book, pages.print_html, [
-                page_box(page) for page in again.document.pages])) < len(lost):
-            return again
-    said = {warning.message for warning in css_warnings}
-    warnings = css_warnings + coverage_warnings(book, sandbox) + [
-        w for w in warnings if _AT.sub("", w.message, count=1) not in said] + lost
-    return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings),
-                  units=joined.units if joined is not None else ())
+        found_all.extend(found)
+    return found_all
+
+
+def _by_units(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid | None:
+    """The book laid out a unit at a time; None when it is not marked into units, its
+    styles do not allow it, or a unit turns out not to be one."""
+    from . import boundaries, units as units_module
+    from .fetcher import url_fetcher
+
+    parts = boundaries.split(pages.print_html)
+    if parts is None or boundaries.unsafe(pages.print_html, list(pages.print_stylesheets)):
+        return None
+    with weasyprint_log(book) as warnings, _layout_errors(book, sandbox):
+        joined = units_module.lay_out_units(book, parts, pages.print_base_url,
+                                            lambda: url_fetcher(sandbox))
+    if joined is None:
+        return None
+    return _Laid(joined.document, list(joined.starts), list(joined.warnings), joined.units)
+
+
+def _in_one_pass(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid:
+    import weasyprint
+
+    from .fetcher import url_fetcher
+
+    with weasyprint_log(book) as warnings, _layout_errors(book, sandbox):
+        html = weasyprint.HTML(string=pages.print_html, base_url=pages.print_base_url,
+                               url_fetcher=url_fetcher(sandbox))
+        document = html.render()
+    elements = {element.get("id"): element for element in html.etree_element.iter()
+                if element.get("id") is not None}
+    starts = page_starts([page_box(page) for page in document.pages], elements)
+    return _Laid(document, starts, warnings, ())
+
+
+@contextmanager
+def _layout_errors(book: Book, sandbox: Sandbox) -> Iterator[None]:
+    """A reference the fetcher refused, or a book nested too deep, as a BookError."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    try:
+        yield
+    except FatalURLFetchingError as error:
+        raise _refused(error, sandbox, None) from None
+    except RecursionError:
+        raise BookError("the book nests too deep to lay out", book.config) from None
+
+
+def _lost(book: Book, pages: Pages, laid: _Laid) -> list[BookWarning]:
+    return lost_footnotes(book, pages.print_html, [page_box(page)
+                                                   for page in laid.document.pages])
 
 
 def padding(count: int, binding: str) -> int:

@@ -34,8 +34,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..model import Book, PageStart
 from .layout import fresh_profile, page_box, weasyprint_log
@@ -86,6 +87,20 @@ class Joined:
 #: numbers it found: the next build starts from them.
 _KEPT: dict[str, Unit] = {}
 _NUMBERS: dict[str, int] = {}
+
+
+@contextmanager
+def kept_aside() -> Iterator[None]:
+    """Meanwhile, what is laid out is not kept for a next build (a build that asked for
+    nothing to be kept), and what was kept stays."""
+    kept, numbers = dict(_KEPT), dict(_NUMBERS)
+    try:
+        yield
+    finally:
+        _KEPT.clear()
+        _KEPT.update(kept)
+        _NUMBERS.clear()
+        _NUMBERS.update(numbers)
 
 
 def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
