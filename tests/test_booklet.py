@@ -179,6 +179,7 @@ def test_the_books_booklet_imposes_its_reading_pdf(default_book):
     with pikepdf.open(default_book["pdf"]) as reading:
         contents = [hashlib.sha256(page.Contents.read_bytes()).hexdigest()
                     for page in reading.pages]
+        deflated = {page.Contents.read_raw_bytes() for page in reading.pages}
         count = len(reading.pages)
     with pikepdf.open(default_book["booklet"]) as booklet:
         assert len(booklet.pages) == 2 * ((count + 3) // 4)
@@ -190,6 +191,8 @@ def test_the_books_booklet_imposes_its_reading_pdf(default_book):
                 form = page.Resources.XObject[name]
                 side["left" if ctm[4] < width / 2 else "right"] = hashlib.sha256(
                     form.read_bytes()).hexdigest()
+                # carried over as the reading PDF deflated it, not deflated again
+                assert form.read_raw_bytes() in deflated
             found.append((side.get("left"), side.get("right")))
         images = [obj for obj in booklet.objects if isinstance(obj, pikepdf.Stream)
                   and obj.stream_dict.get("/Subtype") == "/Image"]

@@ -88,7 +88,7 @@ def impose(pdf: bytes, trim: Trim, settings: BookletSettings, title: str,
     width, height = sheet_w_mm * MM, sheet_h_mm * MM
     source = pikepdf.Pdf.open(io.BytesIO(pdf))
     out = pikepdf.Pdf.new()
-    forms = [out.copy_foreign(page.as_form_xobject()) for page in source.pages]
+    forms = [out.copy_foreign(_form(page)) for page in source.pages]
     boxes = [[float(v) for v in page.mediabox] for page in source.pages]
     for side in plan(len(forms), settings.sheets_per_signature):
         page = out.add_blank_page(page_size=(width, height))
@@ -126,6 +126,20 @@ def impose(pdf: bytes, trim: Trim, settings: BookletSettings, title: str,
     out.save(buffer, deterministic_id=True, compress_streams=True,
              object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buffer.getvalue()
+
+
+def _form(page):
+    """The page as a form XObject (qpdf's), its content stream's data as the page has it,
+    still compressed: qpdf's form holds the data decoded, and deflating the whole book
+    again took most of the booklet's time (0.09 of 0.12 s saving the long book's)."""
+    import pikepdf
+
+    form = page.as_form_xobject()
+    contents = page.obj.get("/Contents")
+    if isinstance(contents, pikepdf.Stream) and contents.get("/Filter") == pikepdf.Name.FlateDecode \
+            and "/DecodeParms" not in contents:
+        form.write(contents.read_raw_bytes(), filter=pikepdf.Name.FlateDecode)
+    return form
 
 
 def _n(value: float) -> str:
