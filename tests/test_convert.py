@@ -226,3 +226,31 @@ def test_pandoc_heading_attributes_are_taken_out_of_the_heading(tmp_path):
     headings = [("".join(h.itertext()), h.get("id")) for h in tree.iter(f"{{{XHTML}}}h2")]
     assert headings == [("Preface", "preface"), ("Spatial bias", "spatial"),
                         ("Notes", "notes"), ("Sets {a} and {b}", "sets-a-and-b")]
+
+
+def test_pandoc_and_quarto_callouts_are_named_blocks(tmp_path):
+    """``::: {.note}`` as pandoc writes a named block, and Quarto's callouts with their
+    titles (an attribute, or a heading that opens the callout and is no section)."""
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "chapitres" / "un.md").write_text(
+        "---\ntitle: Test\n---\n\n"
+        '::: {.note}\nPandoc.\n:::\n\n'
+        '::: {.callout-tip title="Try it"}\nQuarto, titled.\n:::\n\n'
+        '::: callout-important\n## Read this *first*\n\nA heading as title.\n:::\n\n'
+        '::: {.callout-caution collapse="true" icon=false}\nFolded in Quarto.\n:::\n\n'
+        '::: {.cell}\nNo block of Bindery.\n:::\n', "utf-8")
+    converted = convert(load(book))           # a French book: its labels are French
+    tree = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="http://www.idpf.org/2007/ops">'
+                            f'{converted.chapters[0].body}</div>')
+    blocks = [(block.get("class"), block.get("role"), block.get("aria-label"),
+               "".join(block[0].itertext()), "".join(block[1].itertext()))
+              for block in tree if block.get("class") in (
+                  "note", "tip", "warning", "important", "caution")]
+    assert blocks == [("note", "note", "Note", "Note", "Pandoc."),
+                      ("tip", "doc-tip", "Try it", "Try it", "Quarto, titled."),
+                      ("important", "doc-notice", "Read this first", "Read this first",
+                       "A heading as title."),
+                      ("caution", "doc-notice", "Prudence", "Prudence", "Folded in Quarto.")]
+    assert tree.find(f".//{{{XHTML}}}h2") is None
+    unknown = [str(w) for w in converted.warnings if "no block Bindery knows" in str(w)]
+    assert len(unknown) == 1 and "`::: cell`" in unknown[0] and "un.md:23:" in unknown[0]

@@ -1,7 +1,13 @@
 """Named blocks -> their semantics: ``::: epigraph``, ``::: dedication``, ``::: pullquote``,
-``::: aside``, ``::: note``, ``::: tip``, ``::: warning`` and ``::: verse`` become elements
-with the EPUB ``epub:type`` and the DPUB-ARIA (or ARIA) role of what they are, styled in
-both outputs. A ``:::`` block of another name is a warning: it would print as text."""
+``::: aside``, ``::: note``, ``::: tip``, ``::: warning``, ``::: important``, ``::: caution``
+and ``::: verse`` become elements with the EPUB ``epub:type`` and the DPUB-ARIA (or ARIA)
+role of what they are, styled in both outputs. A ``:::`` block of another name is a warning:
+it would print as text.
+
+Pandoc's form, ``::: {.note}``, is read too, and Quarto's callouts as Quarto books write
+them: ``::: {.callout-tip title="Try it"}`` or ``::: callout-note`` with a first heading
+``## Title``. The title takes the place of the block's label; the other attributes
+(``collapse``, ``icon``, ``appearance``) are for Quarto's web pages and are left out."""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from mdit_py_plugins.container import container_plugin
 
 from ..errors import BookWarning
 from ..model import Chapter
-from .tokens import source_line
+from .tokens import plain_text, source_line
 
 
 @dataclass(frozen=True)
@@ -34,15 +40,36 @@ DIVS = {
     "note": Div("aside", None, "note", "note"),
     "tip": Div("aside", "tip", "doc-tip", "tip"),
     "warning": Div("div", "notice", "doc-notice", "warning"),   # doc-notice: not on aside
+    "important": Div("div", "notice", "doc-notice", "important"),
+    "caution": Div("div", "notice", "doc-notice", "caution"),
     "verse": Div("div", None, None),
 }
-_UNKNOWN = re.compile(r"^:::+\s*([\w-]+)")
+#: Quarto's callouts, by the names of the blocks they are.
+CALLOUTS = {f"callout-{name}": name
+            for name in ("note", "tip", "warning", "important", "caution")}
+#: What follows ``:::``: a name (and words Bindery does not read), or pandoc's attributes
+#: with a class first (``{.name title="..." collapse="true"}``).
+_OPENING = re.compile(r"\s*(?:\{\s*\.([\w-]+)([^}]*)\}|([\w-]+)(?:\s.*)?)\s*$", re.DOTALL)
+_TITLE = re.compile(r"""(?:^|\s)title\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_UNKNOWN = re.compile(r"^:::+\s*(?:\{\s*\.)?([\w-]+)")
+
+
+def div_name(params: str) -> str | None:
+    """The named block that ``::: params`` opens, or None."""
+    match = _OPENING.match(params)
+    if match is None:
+        return None
+    name = match[1] or match[3]
+    name = CALLOUTS.get(name, name)
+    return name if name in DIVS else None
 
 
 def divs_plugin(md: MarkdownIt) -> None:
     for name in DIVS:
-        md.use(container_plugin, name, render=_render(name))
+        md.use(container_plugin, name, render=_render(name),
+               validate=lambda params, *_, name=name: div_name(params) == name)
     md.core.ruler.push("bindery_unknown_divs", _unknown_divs)
+    md.core.ruler.push("bindery_callout_titles", _titles)
 
 
 def _render(name: str):
@@ -67,7 +94,8 @@ def _render(name: str):
             return f"<{div.tag}{attributes}>\n"
         # The label is text, not CSS generated content: Kindle and some readers drop
         # ::before, and the block's meaning ("Warning") would go with it.
-        label = escape(env["book"].labels[div.label], quote=True)
+        label = escape(tokens[idx].meta.get("title") or env["book"].labels[div.label],
+                       quote=True)
         return f'<{div.tag}{attributes} aria-label="{label}">\n<p class="label">{label}</p>\n'
     return render
 
@@ -77,8 +105,29 @@ def _unknown_divs(state: StateCore) -> None:
     for index, token in enumerate(state.tokens):
         if token.type == "inline" and state.tokens[index - 1].type == "paragraph_open":
             match = _UNKNOWN.match(token.content)
-            if match and match[1] not in DIVS and match[1] != "figure":
+            if match and match[1] not in DIVS and match[1] not in CALLOUTS \
+                    and match[1] != "figure":
                 state.env["warnings"].append(BookWarning(
                     f"`::: {match[1]}` is no block Bindery knows, so it prints as text; "
                     f"use one of figure, " + ", ".join(DIVS), chapter.source,
                     source_line(chapter, token)))
+
+
+def _titles(state: StateCore) -> None:
+    """A labelled block's title: its ``title="..."`` attribute, or, as Quarto reads a
+    callout, a heading that opens it (taken out of the text: it is no section)."""
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if not (token.type.startswith("container_") and token.type.endswith("_open")):
+            continue
+        name = token.type[len("container_"):-len("_open")]
+        if name not in DIVS or DIVS[name].label is None:
+            continue
+        match = _OPENING.match(token.info)
+        found = _TITLE.search(match[2] or "") if match is not None and match[1] else None
+        if found is not None:
+            token.meta["title"] = found[1] if found[1] is not None else found[2]
+        elif (index + 3 < len(tokens) and tokens[index + 1].type == "heading_open"
+              and tokens[index + 2].children is not None):
+            token.meta["title"] = plain_text(tokens[index + 2].children)
+            del tokens[index + 1:index + 4]
