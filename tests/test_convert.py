@@ -254,3 +254,21 @@ def test_pandoc_and_quarto_callouts_are_named_blocks(tmp_path):
     assert tree.find(f".//{{{XHTML}}}h2") is None
     unknown = [str(w) for w in converted.warnings if "no block Bindery knows" in str(w)]
     assert len(unknown) == 1 and "`::: cell`" in unknown[0] and "un.md:23:" in unknown[0]
+
+
+def test_code_chunks_of_quarto_and_r_markdown_are_highlighted_in_their_language(tmp_path):
+    """```` ```{r} ```` (R Markdown, bookdown, Quarto) and pandoc's ```` ```{.python} ````
+    name their language in braces; a chunk's ``#|`` options are not code."""
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "chapitres" / "un.md").write_text(
+        "---\ntitle: Test\n---\n\n```{r setup, echo=FALSE}\n#| label: fig-x\n#| echo: true\n"
+        "x <- function(y) y\n```\n\n```{.python .numberLines}\ndef f(): pass\n```\n", "utf-8")
+    converted = convert(load(book))
+    tree = etree.fromstring(f'<div xmlns="{XHTML}">{converted.chapters[0].body}</div>')
+    blocks = [(code.get("class"), "".join(code.itertext()).strip())
+              for code in tree.iter(f"{{{XHTML}}}code")]
+    assert blocks == [("code language-r", "x <- function(y) y"),
+                      ("code language-python", "def f(): pass")]
+    assert tree.xpath("//x:code[1]//x:span[@class='hl-kr']/text()",
+                      namespaces={"x": XHTML}) == ["function"]
+    assert not [w for w in converted.warnings if "Pygments" in str(w)]

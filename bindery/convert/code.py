@@ -17,12 +17,22 @@ from .tokens import source_line
 #: A block of at most this many lines is never split across pages.
 SHORT_BLOCK = 12
 _INDENT = re.compile(r'^(?:<span class="hl-w">)?( +)(?:</span>)?(<span class="[^"]+">)')
+#: ``{.python …}``, ``{r …}``: the language in braces (not ``{=html}``, a raw block).
+_BRACED = re.compile(r"\s*\{\s*\.?([\w+#-]+)")
+#: A code chunk of R Markdown or Quarto, whose engine runs it: ``{r}``, ``{python}``.
+_CHUNK = re.compile(r"\s*\{\s*[\w+#-]+[\s,}]")
 
 
 def render_fence(self, tokens: list[Token], idx: int, options, env) -> str:
     token = tokens[idx]
     language = fence_language(token.info or "")
     code = token.content.rstrip("\n")
+    if _CHUNK.match(token.info or ""):
+        # A chunk's options (Quarto's ``#| echo: false``) are for the engine that runs it.
+        lines = code.split("\n")
+        while lines and lines[0].startswith("#|"):
+            lines.pop(0)
+        code = "\n".join(lines)
     lines = _highlighted_lines(code, language, env, token)
     size = "short" if len(lines) <= SHORT_BLOCK else "long"
     block_id = token.attrGet("id")
@@ -35,7 +45,13 @@ def render_fence(self, tokens: list[Token], idx: int, options, env) -> str:
 
 def fence_language(info: str) -> str:
     """A fence's language: the first word of its info string, before any comma (mdBook and
-    rustdoc write ``rust,ignore`` or ``rust,should_panic``: the language, then attributes)."""
+    rustdoc write ``rust,ignore`` or ``rust,should_panic``: the language, then attributes),
+    or the first word in braces: pandoc's ``{.python .numberLines}``, and the code chunks of
+    R Markdown, bookdown and Quarto books, ``{r}``, ``{r setup, echo=FALSE}``,
+    ``{python}`` (shown, not run)."""
+    braced = _BRACED.match(info)
+    if braced is not None:
+        return braced[1]
     words = info.strip().split(maxsplit=1)
     return words[0].split(",", 1)[0] if words else ""
 
