@@ -222,10 +222,13 @@ def test_pandoc_heading_attributes_are_taken_out_of_the_heading(tmp_path):
     numbers none), with or without an id, as pandoc reads them."""
     _, tree = _convert(tmp_path, "## Preface {.unnumbered}\n\n## Spatial bias {- #spatial}\n\n"
                                  "## Notes {#notes -}\n\n## Sets {a} and {b}\n\n"
-                                 "See [the notes](#notes) and [bias](#spatial).\n")
+                                 '## Data {.unnumbered title="not #this" #sec-data}\n\n'
+                                 "## Appendix {.appendix .unlisted}\n\n"
+                                 "See [the notes](#notes), [bias](#spatial), [data](#sec-data).\n")
     headings = [("".join(h.itertext()), h.get("id")) for h in tree.iter(f"{{{XHTML}}}h2")]
     assert headings == [("Preface", "preface"), ("Spatial bias", "spatial"),
-                        ("Notes", "notes"), ("Sets {a} and {b}", "sets-a-and-b")]
+                        ("Notes", "notes"), ("Sets {a} and {b}", "sets-a-and-b"),
+                        ("Data", "sec-data"), ("Appendix", "appendix")]
 
 
 def test_pandoc_and_quarto_callouts_are_named_blocks(tmp_path):

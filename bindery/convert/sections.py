@@ -21,10 +21,13 @@ from .fragments import parse, serialise
 from .tokens import plain_text
 
 #: A heading's attributes as pandoc (and bookdown, Quarto) write them: ``{#id}``, and
-#: ``{-}`` or ``{.unnumbered}``, which Bindery has no need of (it numbers no heading), in
-#: any order: ``## Notes {- #notes}``.
-_HEADING_ATTRIBUTES = re.compile(
-    r"\s*\{((?:\s*(?:#[A-Za-z][\w.:-]*|-|\.unnumbered)(?=[\s}]))+)\s*\}\s*$")
+#: classes and key=value pairs, which Bindery has no need of (``{-}`` and
+#: ``{.unnumbered}``: it numbers no heading; ``{.unlisted}``, ``{.appendix}``), in any
+#: order: ``## Notes {- #notes}``, ``## Data {#sec-data .unnumbered}``.
+_ATTRIBUTE = (r"""(?:#([A-Za-z][\w.:-]*)|-|\.[A-Za-z][\w-]*|[A-Za-z][\w-]*="""
+              r"""(?:"[^"]*"|'[^']*'|“[^”]*”|‘[^’]*’|[^\s"'“”‘’}]+))(?=[\s}])""")
+_HEADING_ATTRIBUTES = re.compile(rf"\s*\{{((?:\s*{_ATTRIBUTE})+)\s*\}}\s*$")
+#: (A value's quotes are curled by the typographer before headings are read.)
 _ID = re.compile(r'\bid="([^"]+)"')
 #: A link with the class ``page``: a page reference.
 PAGE_REFERENCE = re.compile(r'<a [^>]*class="(?:[^"]* )?page[ "]')
@@ -112,7 +115,8 @@ def _custom_id(inline) -> str | None:
         return None
     children[-1].content = children[-1].content[:match.start()]
     inline.content = _HEADING_ATTRIBUTES.sub("", inline.content)
-    return next((part[1:] for part in match[1].split() if part.startswith("#")), None)
+    return next((found[1] for found in re.finditer(_ATTRIBUTE, match[1] + "}") if found[1]),
+                None)
 
 
 def section_titles_in_page_references(chapters: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
