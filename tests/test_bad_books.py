@@ -243,6 +243,11 @@ CASES = [
     Case("declaration WeasyPrint ignores", lambda b: _book_style(b, "p { colour: red; }"),
          "Ignored `colour: red`, unknown property", status=0, warning=True,
          where="styles/print.css"),
+    Case("a rule WeasyPrint fails on", lambda b: (
+        _chapter(b, "Une affirmation.[^1]\n\n[^1]: Une note."),
+        _book_style(b, "::footnote-marker { display: none; }")),
+         "the layout engine (WeasyPrint 70.0) failed on this book (KeyError",
+         where="styles/print.css"),
     # hostile Markdown
     Case("raw script", lambda b: _chapter(b, "<script>alert('x')</script>"),
          "raw HTML: <script> and its content removed", status=0, warning=True,

@@ -213,7 +213,7 @@ def _by_units(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid | None:
     parts = boundaries.split(pages.print_html)
     if parts is None or boundaries.unsafe(pages.print_html, list(pages.print_stylesheets)):
         return None
-    with weasyprint_log(book) as warnings, _layout_errors(book, sandbox):
+    with weasyprint_log(book) as warnings, _layout_errors(book, pages, sandbox):
         joined = units_module.lay_out_units(book, parts, pages.print_base_url,
                                             lambda: url_fetcher(sandbox))
     if joined is None:
@@ -226,7 +226,7 @@ def _in_one_pass(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid:
 
     from .fetcher import url_fetcher
 
-    with weasyprint_log(book) as warnings, _layout_errors(book, sandbox):
+    with weasyprint_log(book) as warnings, _layout_errors(book, pages, sandbox):
         html = weasyprint.HTML(string=pages.print_html, base_url=pages.print_base_url,
                                url_fetcher=url_fetcher(sandbox))
         document = html.render()
@@ -237,8 +237,12 @@ def _in_one_pass(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid:
 
 
 @contextmanager
-def _layout_errors(book: Book, sandbox: Sandbox) -> Iterator[None]:
-    """A reference the fetcher refused, or a book nested too deep, as a BookError."""
+def _layout_errors(book: Book, pages: Pages, sandbox: Sandbox) -> Iterator[None]:
+    """A reference the fetcher refused, or a book nested too deep, as a BookError; and
+    WeasyPrint failing inside its own code on a book with stylesheets of its own (70.0
+    raises ``KeyError: ('none',)`` for ``::footnote-marker { display: none }``), as the
+    book's error naming them, not as a defect of Bindery's."""
+    import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
     try:
@@ -247,6 +251,27 @@ def _layout_errors(book: Book, sandbox: Sandbox) -> Iterator[None]:
         raise _refused(error, sandbox, None) from None
     except RecursionError:
         raise BookError("the book nests too deep to lay out", book.config) from None
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - WeasyPrint's, told where the book can act
+        own = [path for path in pages.print_stylesheets
+               if path.resolve().is_relative_to(sandbox.book_root.resolve())]
+        if not own or not _raised_in(error, Path(weasyprint.__file__).parent):
+            raise
+        others = "".join(f", or in {path.name}" for path in own[1:])
+        raise BookError(
+            f"the layout engine (WeasyPrint {weasyprint.__version__}) failed on this book "
+            f"({type(error).__name__}: {error}): a rule it cannot lay out in this "
+            f"stylesheet{others} is the likeliest cause", own[0],
+            hint="take out the rules added last to find it") from None
+
+
+def _raised_in(error: BaseException, folder: Path) -> bool:
+    """Whether ``error`` was raised by code in ``folder``."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    return trace is not None and Path(trace.tb_frame.f_code.co_filename).is_relative_to(folder)
 
 
 def _lost(book: Book, pages: Pages, laid: _Laid) -> list[BookWarning]:
