@@ -16,7 +16,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from ..errors import BookError, BookWarning
 from ..model import Book, PageStart
@@ -151,37 +151,32 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> 
     laid = _by_units(book, pages, sandbox) if units else None
     if laid is None:
         laid = _in_one_pass(book, pages, sandbox)
-        lost = _lost(book, pages, laid)
-        if lost and not units:
+        if laid.lost and not units:
             # WeasyPrint's one pass can leave footnotes off every page where, a unit at a
             # time, it prints them (a page or two late at worst, which the proof finds).
             # That layout is taken when it loses fewer; nothing of it is kept for a next
             # build, which this one does not ask for.
             with units_module.kept_aside():
                 again = _by_units(book, pages, sandbox)
-            if again is not None and len(_lost(book, pages, again)) < len(lost):
-                laid = _Laid(again.document, again.starts, again.warnings, ())
-    document, starts, warnings, kept = laid
+            if again is not None and len(again.lost) < len(laid.lost):
+                laid = again._replace(units=())
+    document, starts, warnings, kept, lost = laid
     blanks = padding(len(document.pages), book.print.binding)
     if blanks:
         starts = _insert_blanks(document, starts, blanks)
     said = {warning.message for warning in css_warnings}
     warnings = css_warnings + coverage_warnings(book, sandbox) + [
-        w for w in warnings if _AT.sub("", w.message, count=1) not in said] + _lost(
-        book, pages, laid)
+        w for w in warnings if _AT.sub("", w.message, count=1) not in said] + lost
     return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings),
                   units=kept)
 
 
-@dataclass(frozen=True)
-class _Laid:
+class _Laid(NamedTuple):
     document: Any
     starts: list[PageStart]
     warnings: list
     units: tuple            # the units, to be kept for the next build ('watch')
-
-    def __iter__(self):
-        return iter((self.document, self.starts, self.warnings, self.units))
+    lost: list              # a warning for each footnote left off every page
 
 
 def _stylesheet_warnings(book: Book, pages: Pages, sandbox: Sandbox) -> list[BookWarning]:
@@ -218,7 +213,8 @@ def _by_units(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid | None:
                                             lambda: url_fetcher(sandbox))
     if joined is None:
         return None
-    return _Laid(joined.document, list(joined.starts), list(joined.warnings), joined.units)
+    return _Laid(joined.document, list(joined.starts), list(joined.warnings), joined.units,
+                 _lost(book, pages, joined.document))
 
 
 def _in_one_pass(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid:
@@ -233,7 +229,7 @@ def _in_one_pass(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid:
     elements = {element.get("id"): element for element in html.etree_element.iter()
                 if element.get("id") is not None}
     starts = page_starts([page_box(page) for page in document.pages], elements)
-    return _Laid(document, starts, warnings, ())
+    return _Laid(document, starts, warnings, (), _lost(book, pages, document))
 
 
 @contextmanager
@@ -274,9 +270,8 @@ def _raised_in(error: BaseException, folder: Path) -> bool:
     return trace is not None and Path(trace.tb_frame.f_code.co_filename).is_relative_to(folder)
 
 
-def _lost(book: Book, pages: Pages, laid: _Laid) -> list[BookWarning]:
-    return lost_footnotes(book, pages.print_html, [page_box(page)
-                                                   for page in laid.document.pages])
+def _lost(book: Book, pages: Pages, document) -> list[BookWarning]:
+    return lost_footnotes(book, pages.print_html, [page_box(page) for page in document.pages])
 
 
 def padding(count: int, binding: str) -> int:

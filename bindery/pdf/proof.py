@@ -141,7 +141,7 @@ def _late_notes(layout: Layout, boxes) -> list[Finding]:
     """A footnote printed on a page after the one of its call (WeasyPrint moves a note
     that does not fit to the next page, or further)."""
     calls: dict[object, int] = {}
-    notes: dict[object, tuple[int, object]] = {}
+    notes: dict[object, int] = {}
     for number, page in enumerate(layout.document.pages, start=1):
         for child in page_box(page).children:
             in_notes = isinstance(child, boxes.FootnoteAreaBox)
@@ -150,12 +150,12 @@ def _late_notes(layout: Layout, boxes) -> list[Finding]:
                 if element is None:
                     continue
                 if in_notes and (box.element_tag or "").endswith("::footnote-marker"):
-                    notes.setdefault(element, (number, box))
+                    notes.setdefault(element, number)
                 elif (box.element_tag or "").endswith("::footnote-call"):
                     calls.setdefault(element, number)
     return [Finding(calls[element], "note after its call", _first_words(" ".join(
                 element.itertext())))
-            for element, (number, _) in notes.items() if calls.get(element, number) < number]
+            for element, number in notes.items() if calls.get(element, number) < number]
 
 
 def _line_blocks(box, boxes, section, frame):
