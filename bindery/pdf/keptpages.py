@@ -157,10 +157,9 @@ def kept_pages(write, kind: tuple, pages: list) -> Iterator[None]:
         painted[kind] = _Painted(
             tuple(box.children), scale, tuple(operators), glyphs, tagged,
             tuple(tags.items())[tagged:] if tags is not None else (),
-            _states(stream._resources, operators), before, groups)
-        if body is not None:
-            painted[kind] = dataclasses.replace(painted[kind], body=body, tail=kept.tail)
-        elif margins and margins[0].lines is not None:
+            _states(stream._resources, operators), before, groups, body,
+            kept.tail if body is not None else ())
+        if body is None and margins and margins[0].lines is not None:
             painted[kind] = _with_body(painted[kind], box, margins, start,
                                        stream._resources)
         if made is not None and id(page) in index:
@@ -259,11 +258,9 @@ class _Mark:
 
 
 def _margins_after(box, body: _Painted | None) -> bool:
-    """Whether ``box`` is the page ``body`` began, with other margin boxes (numbered
-    again): the same children, then margin boxes only."""
-    if body is None or len(box.children) <= len(body.children):
-        return False
-    return (all(new is old for new, old in zip(box.children, body.children))
+    """Whether ``box`` has margin boxes after as many children as ``body`` (numbered
+    again); ``_written`` then finds whether those children are the body's."""
+    return (body is not None and len(box.children) > len(body.children)
             and _margins_last(box.children, len(body.children)))
 
 

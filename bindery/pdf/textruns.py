@@ -25,6 +25,7 @@ and WeasyPrint's ``draw_first_line`` is replaced only here, while a PDF is writt
 
 from __future__ import annotations
 
+import itertools
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -127,20 +128,15 @@ class _Write:
 def page_glyphs(lines: list) -> tuple:
     """What the kept lines of a page tell the PDF's fonts, each glyph once, as writing the
     lines in order would tell it: (font key, ((glyph, width, characters, size), ...))."""
-    merged: dict = {}
-    for kept in lines:
-        for _, key, font_size, _, facts in kept:
-            glyphs = merged.setdefault(key, {})
-            for glyph, width, characters in facts:
-                if glyph not in glyphs:
-                    glyphs[glyph] = (glyph, width, characters, font_size)
-    return tuple((key, tuple(glyphs.values())) for key, glyphs in merged.items())
+    return merged_glyphs((key, [(*fact, font_size) for fact in facts])
+                         for kept in lines for _, key, font_size, _, facts in kept)
 
 
-def merged_glyphs(first: tuple, then: tuple) -> tuple:
-    """What two parts of a page tell the fonts (``page_glyphs``), ``first`` written first."""
+def merged_glyphs(*parts) -> tuple:
+    """What parts of a page tell the fonts, each (font key, glyph facts), in the order
+    written: each glyph of a font once, as it was first told (``page_glyphs``)."""
     merged: dict = {}
-    for key, facts in first + then:
+    for key, facts in itertools.chain.from_iterable(parts):
         glyphs = merged.setdefault(key, {})
         for fact in facts:
             glyphs.setdefault(fact[0], fact)
