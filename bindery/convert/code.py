@@ -17,17 +17,17 @@ from .tokens import source_line
 #: A block of at most this many lines is never split across pages.
 SHORT_BLOCK = 12
 _INDENT = re.compile(r'^(?:<span class="hl-w">)?( +)(?:</span>)?(<span class="[^"]+">)')
-#: ``{.python …}``, ``{r …}``: the language in braces (not ``{=html}``, a raw block).
-_BRACED = re.compile(r"\s*\{\s*\.?([\w+#-]+)")
-#: A code chunk of R Markdown or Quarto, whose engine runs it: ``{r}``, ``{python}``.
-_CHUNK = re.compile(r"\s*\{\s*[\w+#-]+[\s,}]")
+#: ``{.python …}``, or ``{r …}``, a code chunk of R Markdown or Quarto (whose engine runs
+#: it): the language in braces (not ``{=html}``, a raw block).
+_BRACED = re.compile(r"\s*\{\s*(\.?)([\w+#-]+)(?=([\s,}])?)")
 
 
 def render_fence(self, tokens: list[Token], idx: int, options, env) -> str:
     token = tokens[idx]
     language = fence_language(token.info or "")
     code = token.content.rstrip("\n")
-    if _CHUNK.match(token.info or ""):
+    braced = _BRACED.match(token.info or "")
+    if braced is not None and not braced[1] and braced[3] is not None:
         # A chunk's options (Quarto's ``#| echo: false``) are for the engine that runs it.
         lines = code.split("\n")
         while lines and lines[0].startswith("#|"):
@@ -51,7 +51,7 @@ def fence_language(info: str) -> str:
     ``{python}`` (shown, not run)."""
     braced = _BRACED.match(info)
     if braced is not None:
-        return braced[1]
+        return braced[2]
     words = info.strip().split(maxsplit=1)
     return words[0].split(",", 1)[0] if words else ""
 

@@ -105,7 +105,7 @@ def _unknown_divs(state: StateCore) -> None:
     for index, token in enumerate(state.tokens):
         if token.type == "inline" and state.tokens[index - 1].type == "paragraph_open":
             match = _UNKNOWN.match(token.content)
-            if match and match[1] not in DIVS and match[1] not in CALLOUTS \
+            if match and CALLOUTS.get(match[1], match[1]) not in DIVS \
                     and match[1] != "figure":
                 state.env["warnings"].append(BookWarning(
                     f"`::: {match[1]}` is no block Bindery knows, so it prints as text; "
