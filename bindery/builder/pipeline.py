@@ -266,10 +266,9 @@ def _make(job: Job, plan: Plan, parallel: bool,
     here = [fmt for fmt in order if not (OUTPUTS[fmt].own_process or
                                          OUTPUTS[fmt].either_process or
                                          OUTPUTS[fmt].gathers)]
-    for chain in itertools.chain([[fmt] for fmt in here], iter(shared.take, None)):
-        for fmt in chain:
-            result, seconds = clock.timed(fmt, _maker(fmt, job, outputs))
-            made[fmt], outputs[fmt] = (result, seconds, False), result
+    for fmt, (result, seconds) in _in_turn([[fmt] for fmt in here], shared, job, outputs,
+                                            clock.timed).items():
+        made[fmt] = result, seconds, False
     if second is not None:
         there, kept, memory = clock.stage(own[0], second.result)
         for fmt, (result, seconds) in there.items():
@@ -295,15 +294,19 @@ def _chains(formats: list[str]) -> list[list[str]]:
 
 def _second(own: list[str], shared: "Shared", job: Job):
     """The second process's work: its own outputs, then what the first has not taken."""
-    def run() -> dict[str, tuple[Made, float]]:
-        made: dict[str, tuple[Made, float]] = {}
-        outputs: dict[str, Made] = {}
-        for chain in itertools.chain([own], iter(shared.take, None)):
-            for fmt in chain:
-                made[fmt] = _timed(_maker(fmt, job, outputs))()
-                outputs[fmt] = made[fmt][0]
-        return made
-    return run
+    return lambda: _in_turn([own], shared, job, {}, lambda fmt, work: _timed(work)())
+
+
+def _in_turn(first: list[list[str]], shared: "Shared", job: Job, outputs: dict[str, Made],
+             timed: Callable) -> dict[str, tuple[Made, float]]:
+    """The chains of outputs ``first``, then those nobody has taken yet, made in turn (into
+    ``outputs``, for those made from them), each timed by ``timed(fmt, work)``."""
+    made: dict[str, tuple[Made, float]] = {}
+    for chain in itertools.chain(first, iter(shared.take, None)):
+        for fmt in chain:
+            made[fmt] = timed(fmt, _maker(fmt, job, outputs))
+            outputs[fmt] = made[fmt][0]
+    return made
 
 
 def _maker(fmt: str, job: Job, outputs: dict[str, Made]):
