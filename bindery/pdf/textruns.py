@@ -110,6 +110,8 @@ class _Write:
     def __init__(self):
         self.operators: dict[int, tuple] = {}
         self.sized: dict[tuple[int, int], float] = {}
+        self.same: set[tuple[int, int, float]] = set()    # widths found the same at a size
+        self.facts: dict[tuple, tuple | None] = {}         # a run's glyphs and text: _facts
         self.applied: set[tuple[int, int]] = set()
         self.interned: dict[tuple, tuple] = {}
         self.page: list | None = None
@@ -128,8 +130,11 @@ class _Write:
 def page_glyphs(lines: list) -> tuple:
     """What the kept lines of a page tell the PDF's fonts, each glyph once, as writing the
     lines in order would tell it: (font key, ((glyph, width, characters, size), ...))."""
+    # A run's facts are kept once however many lines hold them: each is merged once.
+    runs = {(key, font_size, id(facts)): (key, font_size, facts)
+            for kept in lines for _, key, font_size, _, facts in kept}
     return merged_glyphs((key, [(*fact, font_size) for fact in facts])
-                         for kept in lines for _, key, font_size, _, facts in kept)
+                         for key, font_size, facts in runs.values())
 
 
 def merged_glyphs(*parts) -> tuple:
@@ -288,8 +293,8 @@ def _show(stream, textbox, runs, matrix, write: _Write, keep=False) -> list | No
                 if glyph[0] not in font.to_unicode and glyph[0] != empty:
                     utf8_text = utf8_text or textbox.pango_layout.text.encode()
                     font.to_unicode[glyph[0]] = _characters(
-                        glyph_item.item, glyph_item.glyphs.log_clusters, i, len(glyphs),
-                        utf8_text)
+                        _span(glyph_item.item), glyph_item.glyphs.log_clusters, i,
+                        len(glyphs), utf8_text)
                 parts[i] = operators.get(glyph) or operators.setdefault(
                     glyph, _operator(stream, pango_font, font, font_size, write, *glyph))
         piece = "<" + "".join(parts)
@@ -311,22 +316,37 @@ def _facts(stream, glyph_item, pango_font, font, font_size, glyphs, clusters,
            utf8_text: bytes, write: _Write) -> tuple | None:
     """Each glyph of a run, the first time it comes: (id, width, its characters). None (the
     line is not kept) for a .notdef glyph, or a glyph whose width this PDF took at another
-    size and which differs at this one: written again, the line could not say its own."""
+    size and which differs at this one: written again, the line could not say its own.
+    Called for every run of every line a kept layout writes: what it reads is read once."""
+    span, font_id = _span(glyph_item.item), id(font)
+    # A word comes back on every page: the same glyphs of the same text, the same facts.
+    same_run = (font_id, font_size, span[0], tuple(glyphs), tuple(clusters),
+                utf8_text[span[2]:span[2] + span[1]])
+    if same_run in write.facts:
+        return write.facts[same_run]
+    write.facts[same_run] = found = _found(stream, pango_font, font, font_size, glyphs,
+                                           clusters, utf8_text, write, span)
+    return found
+
+
+def _found(stream, pango_font, font, font_size, glyphs, clusters, utf8_text, write, span):
     from weasyprint.text.ffi import pango
 
-    facts, seen = [], {0, pango.PANGO_GLYPH_EMPTY}
+    facts, seen, font_id, count = [], {0, pango.PANGO_GLYPH_EMPTY}, id(font), len(glyphs)
+    widths, sized, same = font.widths, write.sized, write.same
     for i, (glyph, _, _) in enumerate(glyphs):
         if glyph in seen:
             if glyph == 0:
                 return None
             continue
         seen.add(glyph)
-        width = font.widths[glyph]
-        if (write.sized.get((id(font), glyph)) != font_size
-                and _glyph_width(stream, pango_font, glyph, font_size) != width):
-            return None
-        facts.append((glyph, width, _characters(glyph_item.item, clusters, i, len(glyphs),
-                                                utf8_text)))
+        width = widths[glyph]
+        if sized.get((font_id, glyph)) != font_size and (
+                font_id, glyph, font_size) not in same:
+            if _glyph_width(stream, pango_font, glyph, font_size) != width:
+                return None
+            same.add((font_id, glyph, font_size))
+        facts.append((glyph, width, _characters(span, clusters, i, count, utf8_text)))
     return write.once(tuple(facts))
 
 
@@ -360,12 +380,20 @@ def _glyph_width(stream, pango_font, glyph_id: int, font_size: float) -> int:
     return round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
 
 
-def _characters(item, clusters, i: int, count: int, utf8_text: bytes) -> str:
-    """The characters the ``i``-th glyph of a run of ``item`` stands for (its cluster);
-    ``clusters`` is Pango's array of where each glyph's characters begin, or a list of it."""
+def _span(item) -> tuple[bool, int, int]:
+    """A Pango item's direction, length and offset in its layout's UTF-8 text."""
+    return bool(item.analysis.level % 2), item.length, item.offset
+
+
+def _characters(span: tuple[bool, int, int], clusters, i: int, count: int,
+                utf8_text: bytes) -> str:
+    """The characters the ``i``-th glyph of a run of the item ``span`` stands for (its
+    cluster); ``clusters`` is Pango's array of where each glyph's characters begin, or a
+    list of it."""
+    right_to_left, length, offset = span
     start = clusters[i]
-    if item.analysis.level % 2:                  # right to left
-        end = item.length if i == 0 else clusters[i - 1]
+    if right_to_left:
+        end = length if i == 0 else clusters[i - 1]
     else:
-        end = item.length if i == count - 1 else clusters[i + 1]
-    return utf8_text[item.offset + start:item.offset + end].decode()
+        end = length if i == count - 1 else clusters[i + 1]
+    return utf8_text[offset + start:offset + end].decode()
