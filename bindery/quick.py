@@ -166,7 +166,7 @@ def write_stamp(folder, slug: str, request, seen, outputs: list[tuple[str, str]]
     """Leave the stamp of a plain build that found nothing to do, in its output folder
     (locked by the caller). ``seen``: what deciding read (``paths.Seen``); ``outputs``:
     (format, file name) of each output, as the manifest records them."""
-    from .builder.manifest import manifest_name, stamp_name
+    from .builder.manifest import STAMP_START, manifest_name, stamp_name
     from .builder.outputs import FORMATS
 
     if (request.formats != FORMATS or request.strict or request.force
@@ -192,4 +192,5 @@ def write_stamp(folder, slug: str, request, seen, outputs: list[tuple[str, str]]
              "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
              "time": time.time_ns(), "files": seen.files, "folders": seen.folders,
              "made": seen.made, "outputs": [[fmt, name] for fmt, name in outputs]}
-    folder.write_stamp(stamp_name(slug), json.dumps(stamp, sort_keys=True).encode())
+    folder.write_own(stamp_name(slug), json.dumps(stamp, sort_keys=True).encode(),
+                     STAMP_START)

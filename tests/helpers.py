@@ -36,11 +36,13 @@ def source_date_epoch(value: str | None):
 
 
 def output_contents(out: Path) -> dict[str, bytes]:
-    """Every file of an output folder but the lock: the outputs (a folder output's files by
-    their path in it) and the manifest."""
+    """Every file of an output folder but the lock and the stored units (a cache, whose
+    pickled sets follow the process's string hashing): the outputs (a folder output's files
+    by their path in it) and the manifest."""
     return {path.relative_to(out).as_posix(): path.read_bytes()
             for path in sorted(out.rglob("*"))
-            if path.is_file() and path.name != ".bindery.lock"}
+            if path.is_file() and path.name != ".bindery.lock"
+            and path.suffix not in (".units", ".seal")}
 
 
 def copy_book(source: Path, target: Path) -> Path:

@@ -38,6 +38,18 @@ def stamp_name(slug: str) -> str:
     return f".bindery-{slug}.stamp"
 
 
+def store_names(slug: str) -> dict[str, bytes]:
+    """The files of a book's stored units (``unitstore.py``), each with how it begins: the
+    units, and the seal that says which file Bindery wrote them to."""
+    return {f".bindery-{slug}.units": b"bindery-units ", f".bindery-{slug}.seal": b'{"seal": '}
+
+
+def own_files(slug: str) -> dict[str, bytes]:
+    """The files Bindery keeps for a book besides its outputs and manifest, each with how
+    it begins: a file of that name that does not is not Bindery's (``clean`` leaves it)."""
+    return {stamp_name(slug): STAMP_START, **store_names(slug)}
+
+
 @dataclass
 class Manifest:
     """What the last successful build of a book made, from what."""

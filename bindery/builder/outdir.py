@@ -21,7 +21,7 @@ from ..model import Folder
 from .folders import carry_desktop_files, digest, folder_checksum, remove_folder, write_folder
 from ..paths import MiB, made
 from .fingerprint import Identity
-from .manifest import LEGACY_NAME, STAMP_START, Manifest, manifest_name, stamp_name
+from .manifest import LEGACY_NAME, Manifest, manifest_name, own_files
 from .outputs import OUTPUTS
 from .report import Progress
 
@@ -119,9 +119,9 @@ class OutputFolder:
 
     # -- reading what is there ----------------------------------------------------------
 
-    def read(self, name: str, limit: int = 1024 * MiB) -> bytes | None:
-        """The bytes of a regular file of the folder (never through a link); None when
-        there is none."""
+    def read(self, name: str, limit: int = 1024 * MiB, expect=None, head=False) -> bytes | None:
+        """The bytes of a regular file of the folder (never through a link), or with ``head``
+        its first ``limit``; None when there is none, or ``expect(os.fstat of it)`` is false."""
         try:
             handle = os.open(self.path / name, os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW)
         except OSError:
@@ -129,10 +129,11 @@ class OutputFolder:
         try:
             status = os.fstat(handle)
             made(self.path / name, status)
-            if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            if not stat.S_ISREG(status.st_mode) or (status.st_size > limit and not head) or (
+                    expect is not None and not expect(status)):
                 return None
             with os.fdopen(os.dup(handle), "rb") as reader:
-                return reader.read(limit + 1)
+                return reader.read(min(limit, status.st_size) + 1)
         finally:
             os.close(handle)
 
@@ -220,7 +221,7 @@ class OutputFolder:
         try:
             for name, data in everything.items():
                 written[name] = self._write_temporary(name, data)
-            journal = self._journal_name(identity.slug)
+            journal = f".bindery-{identity.slug}.journal"
             self._write_file(journal, json.dumps(written, sort_keys=True).encode())
             self._sync_folder()
         except OSError as error:
@@ -233,15 +234,17 @@ class OutputFolder:
         if previous is not None and not previous.identity.identifier and legacy.is_file():
             legacy.unlink()          # a Bindery 0.1 manifest, replaced by this book's own
 
-    def write_stamp(self, name: str, data: bytes) -> None:
-        """Write the stamp ``name`` (``quick.py``) in place of the last, never of another file."""
+    def write_own(self, name: str, data: bytes, start: bytes) -> os.stat_result | None:
+        """Write ``name``, a file Bindery keeps that begins with ``start`` (``own_files``), in
+        place of the last, never of another file; its ``os.stat``, None when one is in the way."""
         path = self.path / name
         if os.path.lexists(path):
-            old = self.read(name, 16 * MiB)
-            if old is None or not old.startswith(STAMP_START):
-                return
+            old = self.read(name, len(start), head=True)
+            if old is None or not old.startswith(start):
+                return None
         temporary = self._write_temporary(name, data)
         os.replace(self.path / temporary, path)
+        return os.lstat(path)
 
     def _write_temporary(self, name: str, data: bytes | Folder) -> str:
         temporary = f".{name}.{os.getpid()}.tmp"
@@ -278,9 +281,6 @@ class OutputFolder:
             os.fsync(handle)
         finally:
             os.close(handle)
-
-    def _journal_name(self, slug: str) -> str:
-        return f".bindery-{slug}.journal"
 
     def _finish(self, journal: str, renames: dict[str, str]) -> None:
         try:
@@ -346,18 +346,16 @@ class OutputFolder:
                         removed.append(path)
                     else:
                         kept.append((path, "changed since Bindery made it"))
-                for name in (manifest_name(identity.slug), LEGACY_NAME,
-                             stamp_name(identity.slug)):
-                    path = self.path / name
-                    data = self.read(name, 16 * MiB)
-                    if data is not None and (
-                            name != LEGACY_NAME or not manifest.identity.identifier) and (
-                            name != stamp_name(identity.slug) or data.startswith(STAMP_START)):
-                        path.unlink()
-                        removed.append(path)
-            others = [path for path in self.path.glob(".bindery-*.json")]
-            lock = self.path / LOCK
-            if not others and lock.is_file() and not lock.is_symlink():
+                for name, start in {manifest_name(identity.slug): b"", LEGACY_NAME: b"",
+                                    **own_files(identity.slug)}.items():
+                    data = self.read(name, 64, head=True)
+                    if data is not None and data.startswith(start) and (
+                            name != LEGACY_NAME or not manifest.identity.identifier):
+                        (self.path / name).unlink()
+                        removed.append(self.path / name)
+            lock = self.path / LOCK       # the lock goes with the last manifest
+            if not any(self.path.glob(".bindery-*.json")) and lock.is_file() and (
+                    not lock.is_symlink()):
                 lock.unlink()
         if not any(self.path.iterdir()):
             self.path.rmdir()

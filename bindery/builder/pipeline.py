@@ -32,6 +32,7 @@ from .outdir import OutputFolder
 from .outputs import OUTPUTS
 from .plan import Plan, make_plan
 from .report import BuildReport, Clock, Output, Progress
+from . import unitstore
 from .request import BuildRequest, build_date, w3c_date
 from .work import Shared, in_process, in_thread
 
@@ -131,6 +132,8 @@ def _build(request: BuildRequest, plan: Plan, folder: OutputFolder,
     if request.keep_layout:
         from ..convert.memo import commit
         commit()                   # the chapters this build converted, for the next one
+    elif request.store_layout and report.laid_out:
+        clock.stage("store", lambda: unitstore.leave(folder, job.book.slug))
     return report
 
 
@@ -175,8 +178,11 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
         # forked process shares their memory. build() lets the collector have them again.
         gc.disable()
         try:
+            units = request.keep_layout or request.store_layout
+            if units:
+                clock.stage("restore", lambda: unitstore.restore(folder, book.slug, request))
             layout = clock.stage("layout", lambda: layout_module.lay_out(
-                book, pages, sandbox, units=request.keep_layout))
+                book, pages, sandbox, units=units))
         finally:
             gc.enable()
         gc.freeze()

@@ -45,6 +45,9 @@ class BuildRequest:
     # (`watch`, `serve`); a single build lays the book out in one pass, which is faster
     # when nothing is kept (pdf/units.py).
     keep_layout: bool = False
+    # Lay out a unit at a time and leave the units in the output folder, for the next build
+    # in a new process to start from (builder/unitstore.py).
+    store_layout: bool = True
 
     def __post_init__(self):
         object.__setattr__(self, "book_dir", Path(self.book_dir))

@@ -21,11 +21,11 @@ from ..sandbox import ResourceRefused, Sandbox
 
 def url_fetcher(sandbox: Sandbox):
     """A WeasyPrint URL fetcher confined to ``sandbox``."""
-    return _fetcher_class()(sandbox)
+    return fetcher_class()(sandbox)
 
 
 @functools.cache
-def _fetcher_class():
+def fetcher_class():
     # WeasyPrint is imported only when a PDF is made, so the class is built on first use.
     from urllib.request import url2pathname
 

@@ -87,6 +87,8 @@ class Joined:
 #: numbers it found: the next build starts from them.
 _KEPT: dict[str, Unit] = {}
 _NUMBERS: dict[str, int] = {}
+#: What the last build in another process kept (``unitstore``), until this process lays out.
+_STORED: list[bytes] = []
 
 
 @contextmanager
@@ -103,6 +105,24 @@ def kept_aside() -> Iterator[None]:
         _NUMBERS.update(numbers)
 
 
+def restore(read: Callable[[], bytes | None], forget: bool = False) -> bool:
+    """Start the next layout from the units another process kept (``unitstore.dumps``), as
+    ``read()`` gives them, unless this process keeps units of its own (let go first with
+    ``forget``: a build that is not ``watch``'s); whether it will."""
+    for kept in (_KEPT, _NUMBERS) if forget else ():
+        kept.clear()
+    data = None if _KEPT else read()
+    _STORED[:] = [data] if data is not None else []
+    return bool(_STORED)
+
+
+def stored() -> bytes | None:
+    """The units this process keeps, as bytes for a next process (None: none, or unwritable)."""
+    from .unitstore import dumps
+
+    return dumps(_KEPT, _NUMBERS) if _KEPT else None
+
+
 def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
                   fetcher_for: Callable) -> Joined | None:
     """Lay the units out, each from the page it begins on, until the page numbers they
@@ -112,6 +132,13 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
     head, tail, pieces = parts
     rtl = book.direction == "rtl"
     render = _renderer(book, base_url)
+    if _STORED:
+        from .unitstore import take
+
+        taken = take(_STORED.pop(), render, head + tail, fetcher_for(),
+                     _collector(lambda name: None, {}))
+        _KEPT.update(taken[0] if taken else {})
+        _NUMBERS.update(taken[1] if taken else {})
     owner = {name: index for index, piece in enumerate(pieces) for name in _ID.findall(piece)}
     numbers = dict(_NUMBERS)
     memo: dict[str, str] = {}
@@ -287,7 +314,7 @@ def _renderer(book: Book, base_url: str):
                 weasyprint.document.TargetCollector = saved
         return html_object, document, warnings, unit_context(contexts)
 
-    render.base_url = base_url
+    render.base_url, render.sheets = base_url, sheets
     return render
 
 

@@ -1,0 +1,156 @@
+"""The units a build kept -> bytes the next build, in a new process, takes them back from.
+
+``watch`` keeps each unit's laid-out pages, and what painting them wrote, in memory: after a
+one-word edit only the edited chapter is laid out and painted (``units.py``,
+``keptpages.py``, ``textruns.py``). A build in a new process began from nothing, and took as
+long as the first. Here the units one build kept are pickled (the C pickler: the long book's
+308 pages, 53 MB in about 0.3 s; read back in about 0.2 s), for the output folder to hold
+(``builder/unitstore.py``, which seals them).
+
+What a unit holds that belongs to the process that laid it out is not written, and is given
+back by the process that reads it:
+
+- the font configuration (each ``@font-face`` registered with fontconfig): the next build's,
+  once the book's stylesheets are parsed into it (``units.py`` does that first);
+- the URL fetcher: the next build's, confined to the book as every fetcher is;
+- WeasyPrint's layout context: an SVG image is drawn with the next build's; a unit's own is
+  gone, so a unit whose first page moved is laid out again rather than numbered again;
+- a colour profile (Pillow's): made again from its bytes.
+
+The bytes begin with what wrote them: Bindery's version and a digest of its ``pdf/`` code,
+and WeasyPrint's, pydyf's and Python's versions. Another header is not read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gc
+import hashlib
+import io
+import pickle
+import platform
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+MAGIC = b"bindery-units 1\n"
+#: What ``_here`` gives back while ``loads`` reads: name -> this process's object.
+_GIVEN: dict[str, Any] = {}
+
+
+@functools.cache
+def header() -> bytes:
+    """What wrote the bytes: the same code, the same libraries, the same machine's Python."""
+    import pydyf
+    import weasyprint
+
+    from .. import __version__
+
+    code = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        code.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return MAGIC + (f"bindery {__version__} {code.hexdigest()[:16]} weasyprint "
+                    f"{weasyprint.__version__} pydyf {pydyf.__version__} python "
+                    f"{sys.version.split()[0]} {platform.machine()}\n").encode()
+
+
+def dumps(kept: dict, numbers: dict) -> bytes | None:
+    """The units ``kept`` (key -> Unit) and the anchors' ``numbers``, as bytes; None when
+    a unit holds what cannot be written (no store is better than a wrong one)."""
+    import copyreg
+
+    from weasyprint.css import ColorProfile
+    from weasyprint.layout import LayoutContext
+    from weasyprint.svg import SVG
+    from weasyprint.text.fonts import FontConfiguration
+
+    from .fetcher import fetcher_class
+
+    table = copyreg.dispatch_table.copy()
+    for kind, name in ((FontConfiguration, "fonts"), (fetcher_class(), "fetcher"),
+                       (LayoutContext, "context")):
+        table[kind] = functools.partial(_left_out, name)
+    table[ColorProfile], table[SVG] = _profile, _svg
+    buffer = io.BytesIO()
+    buffer.write(header())
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = table
+    with _collector_resting():
+        try:
+            pickler.dump((kept, numbers))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return None          # something of this process's that is not ours to write
+    return buffer.getvalue()
+
+
+def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict] | None:
+    """The units and numbers ``dumps`` wrote, with this process's ``font_config``,
+    ``fetcher`` and layout ``context`` in place of those left out; None when the bytes
+    were written by other code, or cannot be read."""
+    start = header()
+    if not data.startswith(start):
+        return None
+    _GIVEN.update(fonts=font_config, fetcher=fetcher, context=context)
+    try:
+        with _collector_resting():
+            kept, numbers = pickle.loads(memoryview(data)[len(start):])
+    except Exception:            # noqa: BLE001 - a store that does not read is not used
+        return None
+    finally:
+        _GIVEN.clear()
+    return {key: dataclasses.replace(unit, context=None) for key, unit in kept.items()}, numbers
+
+
+def take(data: bytes, render, empty: str, fetcher, collector) -> tuple[dict, dict] | None:
+    """The units and numbers stored in ``data``, given this build's fonts, ``fetcher`` and
+    the layout context of the book's document laid out ``empty`` by ``render``
+    (``units._renderer``): which parses its stylesheets and registers their fonts first, as
+    the first unit laid out would."""
+    context = render(empty, fetcher, collector)[3]
+    return loads(data, render.sheets.font_config, fetcher, context)
+
+
+@contextmanager
+def _collector_resting() -> Iterator[None]:
+    """Meanwhile, no garbage collection: pickling and unpickling make millions of objects
+    (the pickler's memo, the units' boxes) and no garbage, which the collector would walk."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _left_out(name: str, _obj) -> tuple:
+    return _here, (name,)
+
+
+def _here(name: str):
+    return _GIVEN[name]
+
+
+def _profile(profile) -> tuple:
+    return _profile_again, (profile.content, profile.src, profile.rendering_intent,
+                            profile.components)
+
+
+def _svg(svg) -> tuple:
+    """An SVG image without the PDF stream it was last drawn on, which WeasyPrint 70.0's
+    SVG keeps as its ``stream`` after drawing."""
+    state = dict(svg.__dict__)
+    state.pop("stream", None)
+    return _bare, (type(svg),), state
+
+
+def _bare(kind):
+    return kind.__new__(kind)
+
+
+def _profile_again(content: bytes, src, rendering_intent, components):
+    from weasyprint.css import ColorProfile
+
+    return ColorProfile(io.BytesIO(content), src, rendering_intent, components)

@@ -1,0 +1,185 @@
+"""A build leaves its units in the output folder: the next build, in a new process, lays out
+only the chapters an edit changed and writes the bytes a new build writes. The store is read
+only when it is the very file this machine's Bindery wrote."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import EPOCH, ROOT, TINY, copy_book, output_contents
+from test_units import WORDS, generated_book
+
+from bindery.builder import BuildRequest, build
+from bindery.builder.manifest import store_names
+from bindery.pdf import unitstore
+
+#: Run in a new process: a build, and how many documents it laid out (each unit laid out
+#: is one; the empty document that takes the store back is one more).
+COUNTED = r"""
+import json, sys
+from pathlib import Path
+from bindery.builder import BuildRequest, build
+from bindery.pdf import units
+rendered, renderer = [], units._renderer
+def counted(*args):
+    render = renderer(*args)
+    def count(*args):
+        rendered.append(1)
+        return render(*args)
+    count.base_url, count.sheets = render.base_url, render.sheets
+    return count
+units._renderer = counted
+report = build(BuildRequest(Path(sys.argv[1]), Path(sys.argv[2])))
+print(json.dumps({"rendered": len(rendered), "pages": report.pages}))
+"""
+
+
+def _built(book: Path, out: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", COUNTED, str(book), str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _slug_files(out: Path) -> tuple[Path, Path]:
+    (manifest,) = out.glob(".bindery-*.json")
+    slug = manifest.name.removeprefix(".bindery-").removesuffix(".json")
+    store, seal = (out / name for name in store_names(slug))
+    return store, seal
+
+
+def test_a_new_process_lays_out_only_the_edited_chapter(tmp_path):
+    book = generated_book(tmp_path / "book", chapters=8)
+    cold = _built(book, tmp_path / "out")
+    store, seal = _slug_files(tmp_path / "out")
+    assert store.read_bytes().startswith(unitstore.header())
+    assert json.loads(seal.read_bytes())["sha256"] == hashlib.sha256(
+        store.read_bytes()).hexdigest()
+    assert cold["rendered"] >= 10                     # ten units, each laid out
+    chapter = book / "text" / "c03.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
+                       "utf-8")
+    edited = _built(book, tmp_path / "out")
+    # The empty document that takes the store back, and the edited chapter.
+    assert edited == {"rendered": 2, "pages": cold["pages"]}
+    _built(book, tmp_path / "new")
+    assert output_contents(tmp_path / "out") == output_contents(tmp_path / "new")
+
+
+def test_a_new_process_after_a_longer_chapter_writes_what_a_new_build_writes(tmp_path):
+    """The units after a chapter that grew by a page are laid out again (the store keeps
+    no layout context to number them again with), and the bytes are a new build's."""
+    book = generated_book(tmp_path / "book", chapters=6)
+    cold = _built(book, tmp_path / "out")
+    chapter = book / "text" / "c02.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n\n" + " ".join(WORDS * 80) + "\n",
+                       "utf-8")
+    edited = _built(book, tmp_path / "out")
+    assert edited["pages"] > cold["pages"]
+    _built(book, tmp_path / "new")
+    assert output_contents(tmp_path / "out") == output_contents(tmp_path / "new")
+
+
+def _stored_reads(monkeypatch) -> list:
+    reads, loads = [], unitstore.loads
+    monkeypatch.setattr(unitstore, "loads", lambda *args: reads.append(1) or loads(*args))
+    return reads
+
+
+def test_a_store_that_came_with_the_book_is_not_read(tmp_path, monkeypatch):
+    """A store and seal copied, unpacked or checked out are not this machine's: their change
+    time is not the sealed one. A payload in such a store never runs."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    book = copy_book(TINY, tmp_path / "book")
+    build(BuildRequest(book, tmp_path / "out", ("pdf",)))
+    store, seal = _slug_files(tmp_path / "out")
+    marker = tmp_path / "ran"
+    payload = unitstore.header() + pickle.dumps(_Payload(marker))
+    store.write_bytes(payload)                  # sealed where it was made, as a sender would
+    status = os.stat(store)
+    seal.write_text(json.dumps({"seal": 1, "stat": [status.st_dev, status.st_ino,
+                                                    status.st_size, status.st_ctime_ns],
+                                "sha256": hashlib.sha256(payload).hexdigest()}))
+    shutil.copytree(tmp_path / "out", tmp_path / "received")   # times and bytes kept
+    reads = _stored_reads(monkeypatch)
+    chapter = book / "chapitres" / "deux.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\nUne phrase de plus.\n", "utf-8")
+    report = build(BuildRequest(book, tmp_path / "received", ("pdf",)))
+    assert report.laid_out and not marker.exists() and reads == []
+    # The build left its own store, sealed: the next build reads it.
+    chapter.write_text(chapter.read_text("utf-8") + "\nEt une autre.\n", "utf-8")
+    build(BuildRequest(book, tmp_path / "received", ("pdf",)))
+    assert reads == [1]
+
+
+class _Payload:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_changed_store_is_not_read_and_a_broken_one_is_let_go(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    book = copy_book(TINY, tmp_path / "book")
+    build(BuildRequest(book, tmp_path / "out", ("pdf", "press")))
+    store, seal = _slug_files(tmp_path / "out")
+    reads = _stored_reads(monkeypatch)
+    chapter = book / "chapitres" / "deux.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\nUne phrase de plus.\n", "utf-8")
+    data = store.read_bytes()
+    store.write_bytes(data)                     # the same bytes, written again: not sealed
+    build(BuildRequest(book, tmp_path / "out", ("pdf", "press")))
+    assert reads == []
+    # A store cut short (a crash while it was written), sealed as it is: read, found
+    # broken, and the book laid out from nothing, to the same bytes.
+    store.write_bytes(store.read_bytes()[:len(data) // 2])
+    status = os.stat(store)
+    seal.write_text(json.dumps({"seal": 1, "stat": [status.st_dev, status.st_ino,
+                                                    status.st_size, status.st_ctime_ns],
+                                "sha256": hashlib.sha256(store.read_bytes()).hexdigest()}))
+    chapter.write_text(chapter.read_text("utf-8") + "\nEt une autre.\n", "utf-8")
+    build(BuildRequest(book, tmp_path / "out", ("pdf", "press")))
+    assert reads == [1]
+    build(BuildRequest(book, tmp_path / "new", ("pdf", "press"), force=True))
+    for name in ("petit-traite.pdf", "petit-traite-press.pdf"):
+        assert (tmp_path / "out" / name).read_bytes() == (
+            tmp_path / "new" / name).read_bytes(), name
+
+
+def test_force_and_other_code_do_not_read_the_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    book = copy_book(TINY, tmp_path / "book")
+    build(BuildRequest(book, tmp_path / "out", ("pdf",)))
+    reads = _stored_reads(monkeypatch)
+    build(BuildRequest(book, tmp_path / "out", ("pdf",), force=True))
+    assert reads == []
+    store, _ = _slug_files(tmp_path / "out")
+    data = store.read_bytes()
+    assert unitstore.loads(data.replace(b"bindery-units 1\nbindery ", b"bindery-units 1\nbinderz ",
+                                        1), None, None, None) is None
+
+
+def test_clean_removes_the_store_and_only_bindery_s(tmp_path):
+    from click.testing import CliRunner
+
+    from bindery.cli import main
+
+    book = copy_book(TINY, tmp_path / "book")
+    build(BuildRequest(book, tmp_path / "out", ("pdf",)))
+    store, seal = _slug_files(tmp_path / "out")
+    assert store.exists() and seal.exists()
+    seal.write_text("my notes")                   # a file of the user's with the seal's name
+    result = CliRunner().invoke(main, ["clean", str(book), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert not store.exists()
+    assert seal.read_text() == "my notes"
