@@ -13,12 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import EPOCH, ROOT, TINY, copy_book, output_contents
 from test_units import WORDS, generated_book
 
 from bindery.builder import BuildRequest, build
 from bindery.builder.manifest import store_names
-from bindery.pdf import unitstore
+from bindery.pdf import ahead, unitstore
 
 #: Run in a new process: a build, and how many documents it laid out (each unit laid out
 #: is one; the empty document that takes the store back is one more).
@@ -183,3 +185,27 @@ def test_clean_removes_the_store_and_only_bindery_s(tmp_path):
     assert result.exit_code == 0, result.output
     assert not store.exists()
     assert seal.read_text() == "my notes"
+
+
+@pytest.mark.parametrize("settings", [{}, {"chapter_start": "any", "binding": "perfect"}],
+                         ids=["recto", "any"])
+def test_the_second_half_laid_out_in_a_second_process_gives_the_same_bytes(
+        settings, tmp_path, monkeypatch):
+    """A cold build lays the book's second half out in a second process meanwhile; its units
+    come back numbered from the page the first half ends on, or, when its guess of that
+    page's side was wrong, the half is laid out here: the bytes of one process either way."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(ahead, "_LONG", 0)              # the generated book is short
+    book = generated_book(tmp_path / "book", chapters=10, **settings)
+    came, units_of = [], ahead.Ahead.units
+    monkeypatch.setattr(ahead.Ahead, "units",
+                        lambda self, *args: came.append(units_of(self, *args)) or came[-1])
+    formats = ("pdf", "press")
+    build(BuildRequest(book, tmp_path / "two", formats, parallel=True))
+    build(BuildRequest(book, tmp_path / "one", formats, parallel=False))
+    assert len(came) == 1
+    if not settings:                   # chapters open on a recto: the guess is right
+        assert len(came[0]) >= 4, came
+    for name in ("a-generated-book.pdf", "a-generated-book-press.pdf"):
+        assert (tmp_path / "two" / name).read_bytes() == (
+            tmp_path / "one" / name).read_bytes(), name

@@ -181,8 +181,12 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
             units = request.keep_layout or request.store_layout
             if units:
                 clock.stage("restore", lambda: unitstore.restore(folder, book.slug, request))
+            # A long book's second half is laid out in a second process meanwhile, but
+            # not in watch (its units could not be numbered again after the next edit).
+            ahead = request.parallel and not request.keep_layout
             layout = clock.stage("layout", lambda: layout_module.lay_out(
-                book, pages, sandbox, units=units))
+                book, pages, sandbox, units=units, before_fork=(
+                    (cover_image.result if cover_image else lambda: None) if ahead else None)))
         finally:
             gc.enable()
         gc.freeze()

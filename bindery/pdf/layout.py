@@ -137,18 +137,21 @@ def import_weasyprint() -> None:
             ctypes.util.find_library = search
 
 
-def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False) -> Layout:
+def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False,
+            before_fork=None) -> Layout:
     """Lay the print document out; every PDF and the EPUB's page list come from this.
 
     With ``units``, a unit at a time (``units.py``) when the document is marked into units
     and its styles allow it; else in one pass. Both give the same pages; units cost more
     the first time (each is parsed and styled on its own, after a lead page) and much less
-    when most are kept from the last build in this process (which ``units`` asks for)."""
+    when most are kept from the last build in this process (which ``units`` asks for).
+    With ``before_fork`` (called before a second process is forked), a long book's second
+    half is laid out meanwhile in a second process (``ahead.py``)."""
     import_weasyprint()
     from . import units as units_module
 
     css_warnings = _stylesheet_warnings(book, pages, sandbox)
-    laid = _by_units(book, pages, sandbox) if units else None
+    laid = _by_units(book, pages, sandbox, before_fork) if units else None
     if laid is None:
         laid = _in_one_pass(book, pages, sandbox)
         if laid.lost and not units:
@@ -199,7 +202,7 @@ def _stylesheet_warnings(book: Book, pages: Pages, sandbox: Sandbox) -> list[Boo
     return found_all
 
 
-def _by_units(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid | None:
+def _by_units(book: Book, pages: Pages, sandbox: Sandbox, before_fork=None) -> _Laid | None:
     """The book laid out a unit at a time; None when it is not marked into units, its
     styles do not allow it, or a unit turns out not to be one."""
     from . import boundaries, units as units_module
@@ -210,7 +213,7 @@ def _by_units(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid | None:
         return None
     with weasyprint_log(book) as warnings, _layout_errors(book, pages, sandbox):
         joined = units_module.lay_out_units(book, parts, pages.print_base_url,
-                                            lambda: url_fetcher(sandbox))
+                                            lambda: url_fetcher(sandbox), before_fork)
     if joined is None:
         return None
     return _Laid(joined.document, list(joined.starts), list(joined.warnings), joined.units,

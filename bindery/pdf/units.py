@@ -40,12 +40,10 @@ from typing import Any, Callable, Iterator
 
 from ..model import Book, PageStart
 from .layout import fresh_profile, page_box, weasyprint_log
+from .leads import lead_html, note_runs_past, runs_on, side, strings_left
 from .pagemap import page_starts
 from .renumber import keeping_context, renumber, unit_context
 from .sheets import Sheets
-
-#: The class of the empty element on the page a unit is laid out after (``_laid``).
-LEAD = "bindery-lead"
 
 _ID = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
 #: What a unit's key leaves out: the title and meta tags, which change nothing on a page
@@ -124,11 +122,13 @@ def stored() -> bytes | None:
 
 
 def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
-                  fetcher_for: Callable) -> Joined | None:
+                  fetcher_for: Callable, before_fork: Callable | None = None) -> Joined | None:
     """Lay the units out, each from the page it begins on, until the page numbers they
     print are those their targets are on; None when they do not settle, or when a unit
     turns out not to be one (it runs on from the last page, or a note runs past its end).
-    ``fetcher_for()`` makes a URL fetcher confined to the book."""
+    ``fetcher_for()`` makes a URL fetcher confined to the book. With ``before_fork``, a
+    long book of which nothing is kept lays its second half out in a second process
+    meanwhile (``ahead.py``), which is forked after ``before_fork()``."""
     head, tail, pieces = parts
     rtl = book.direction == "rtl"
     render = _renderer(book, base_url)
@@ -142,30 +142,49 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
     owner = {name: index for index, piece in enumerate(pieces) for name in _ID.findall(piece)}
     numbers = dict(_NUMBERS)
     memo: dict[str, str] = {}
-    for _ in range(_ROUNDS):
-        laid, start, kept, carried = [], 1, {}, None
-        for index, piece in enumerate(pieces):
+
+    def chain(first: int, start: int, carried, laid: list, kept: dict, ahead=None) -> bool:
+        """Lay the units from ``first`` on out in turn, from page ``start`` (into ``laid``
+        and ``kept``); False when one is not a unit. Those ``ahead`` laid out come from it."""
+        for index in range(first, len(pieces)):
+            if ahead is not None and index == ahead.index:
+                _KEPT.update(ahead.units(start, carried, render, fetcher_for(), laid))
             def outside(name: str, index=index) -> int | None:
                 return numbers.get(name, 0) if owner.get(name, index) != index else None
-            unit, key = _laid(head, piece, tail, start, rtl, carried, outside, render,
+            unit, key = _laid(head, pieces[index], tail, start, rtl, carried, outside, render,
                               fetcher_for, memo, kept)
             if unit is None:
-                return None
+                return False
             kept[key] = unit
             laid.append((start, unit))
             start += len(unit.document.pages)
             carried = (unit.strings, unit.last_page)
-        found = {name: first + page for first, unit in laid
-                 for name, page in unit.anchors.items()}
-        settled = all(found.get(name, 0) == number
-                      for _, unit in laid for name, number in unit.printed.items())
-        numbers.update(found)
-        _KEPT.clear()
-        _KEPT.update(kept)
-        if settled:
-            _NUMBERS.clear()
-            _NUMBERS.update(numbers)
-            return _join(laid, _metadata(head, tail, render.base_url))
+        return True
+
+    from .ahead import Ahead
+
+    ahead = Ahead.start(chain, pieces, _KEPT.update, before_fork) if (
+        before_fork is not None and not _KEPT) else None
+    try:
+        for _ in range(_ROUNDS):
+            laid, kept = [], {}
+            if not chain(0, 1, None, laid, kept, ahead):
+                return None
+            ahead = None
+            found = {name: first + page for first, unit in laid
+                     for name, page in unit.anchors.items()}
+            settled = all(found.get(name, 0) == number
+                          for _, unit in laid for name, number in unit.printed.items())
+            numbers.update(found)
+            _KEPT.clear()
+            _KEPT.update(kept)
+            if settled:
+                _NUMBERS.clear()
+                _NUMBERS.update(numbers)
+                return _join(laid, _metadata(head, tail, render.base_url))
+    finally:
+        if ahead is not None:
+            ahead.close()
     return None
 
 
@@ -192,13 +211,13 @@ def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, 
     else laid out now; kept from another page, it is numbered again (``renumber.py``) when
     that gives its pages (``taken`` holds the units this round has placed already)."""
     first = start - 1 if carried is not None else start
-    side = f" html {{ break-before: {_side(first, rtl)} }}" if (
-        _side(first, rtl) != _side(1, rtl)) else ""
+    turn = f" html {{ break-before: {side(first, rtl)} }}" if (
+        side(first, rtl) != side(1, rtl)) else ""
     at = head.rfind("</head>")
-    lead = "" if carried is None else _lead(*carried)
+    lead = "" if carried is None else lead_html(*carried)
 
     def html_from(number) -> str:
-        style = f"@page :first {{ counter-reset: page {number} }}{side}"
+        style = f"@page :first {{ counter-reset: page {number} }}{turn}"
         return f"{head[:at]}<style>{style}</style>\n{head[at:]}{lead}{piece}{tail}"
 
     html = html_from(first)
@@ -220,14 +239,14 @@ def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, 
                                                       _collector(outside, printed))
     boxes = [page_box(page) for page in document.pages]
     if carried is not None:
-        if len(boxes) < 2 or _runs_on(boxes[0]):
+        if len(boxes) < 2 or runs_on(boxes[0]):
             return None, key
-        ended = _strings(boxes)              # the lead page's strings, then the unit's
+        ended = strings_left(boxes)              # the lead page's strings, then the unit's
         del document.pages[0]
         boxes = boxes[1:]
     else:
-        ended = _strings(boxes)
-    if _note_runs_past(boxes):
+        ended = strings_left(boxes)
+    if note_runs_past(boxes):
         return None, key
     elements = {element.get("id"): element for element in html_object.etree_element.iter()
                 if element.get("id") is not None}
@@ -241,54 +260,6 @@ def _laid(head, piece, tail, start, rtl, carried, outside, render, fetcher_for, 
                 tuple(page_starts(boxes, elements)), printed, dict(fetcher.read),
                 tuple(warnings), {name: profile.content for name, profile
                                   in document.color_profiles.items()}, first, context), key
-
-
-def _lead(strings: tuple[tuple[str, str], ...], page: str) -> str:
-    """The lead page's element: empty, on a page named as the last unit's last page,
-    setting the named strings as they stand."""
-    values = ", ".join(f"{name} {_css_string(text)}" for name, text in strings)
-    style = (f"page: {page}; " if page else "") + (f"string-set: {values}" if values else "")
-    return f'<div class="{LEAD}" style="{style}"></div>'
-
-
-def _css_string(text: str) -> str:
-    """``text`` as a CSS string, inside an HTML attribute in double quotes."""
-    escaped = "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} " for ch in text)
-    return f"'{escaped}'"
-
-
-def _strings(boxes) -> tuple[tuple[str, str], ...]:
-    """The named strings as the last of ``boxes`` leaves them: the last value each was set
-    to, in the order the boxes come."""
-    found: dict[str, str] = {}
-    for box in boxes:
-        for descendant in box.descendants():
-            for name, text in getattr(descendant, "string_set", None) or ():
-                found[name] = text
-    return tuple(sorted(found.items()))
-
-
-def _runs_on(lead_page) -> bool:
-    """Whether the unit began on the lead page: it does not open a page of its own."""
-    for box in lead_page.descendants():
-        if getattr(box, "element_tag", None) == "body":
-            return any(getattr(child, "element", None) is not None
-                       and child.element.get("class") != LEAD for child in box.children)
-    return False
-
-
-def _note_runs_past(boxes) -> bool:
-    """Whether footnotes go on past the unit's text, onto a last page that holds only
-    them: one pass would carry them onto the next unit's first page."""
-    last = boxes[-1] if len(boxes) > 1 else None
-    if last is None:
-        return False
-    kinds = {type(child).__name__: child for child in last.children}
-    area = kinds.get("FootnoteAreaBox")
-    return bool(area is not None and area.children) and not any(
-        getattr(box, "text", "").strip() for child in last.children
-        if type(child).__name__ not in ("FootnoteAreaBox", "MarginBox")
-        for box in child.descendants())
 
 
 def _renderer(book: Book, base_url: str):
@@ -359,13 +330,6 @@ def _join(laid, metadata) -> Joined:
     document.color_profiles = {name: fresh_profile(profile, units[0].profiles[name])
                                for name, profile in document.color_profiles.items()}
     return Joined(document, tuple(starts), tuple(warnings), units)
-
-
-def _side(number: int, rtl: bool) -> str:
-    """The side page ``number`` is on: the first page is a right-hand page, or a left-hand
-    one in a right-to-left book (WeasyPrint's rule)."""
-    first, other = ("left", "right") if rtl else ("right", "left")
-    return first if number % 2 else other
 
 
 class _Target:
