@@ -22,8 +22,9 @@ from bindery.builder import BuildRequest, build
 from bindery.builder.manifest import store_names
 from bindery.pdf import ahead, unitstore
 
-#: Run in a new process: a build, and how many documents it laid out (each unit laid out
-#: is one; the empty document that takes the store back is one more).
+#: Run in a new process: a build of the reading PDF, how many documents it laid out (each
+#: unit laid out is one; the empty document that takes the store back is one more) and how
+#: many pages it painted (not written again as kept).
 COUNTED = r"""
 import json, sys
 from pathlib import Path
@@ -38,8 +39,11 @@ def counted(*args):
     count.base_url, count.sheets = render.base_url, render.sheets
     return count
 units._renderer = counted
-report = build(BuildRequest(Path(sys.argv[1]), Path(sys.argv[2])))
-print(json.dumps({"rendered": len(rendered), "pages": report.pages}))
+from weasyprint.document import Page
+painted, paint = [], Page.paint
+Page.paint = lambda *args, **kwargs: painted.append(1) or paint(*args, **kwargs)
+report = build(BuildRequest(Path(sys.argv[1]), Path(sys.argv[2]), ("pdf",)))
+print(json.dumps({"rendered": len(rendered), "pages": report.pages, "painted": len(painted)}))
 """
 
 
@@ -65,13 +69,15 @@ def test_a_new_process_lays_out_only_the_edited_chapter(tmp_path):
     assert store.read_bytes().startswith(unitstore.header())
     assert json.loads(seal.read_bytes())["sha256"] == hashlib.sha256(
         store.read_bytes()).hexdigest()
-    assert cold["rendered"] >= 10                     # ten units, each laid out
+    assert cold["rendered"] >= 10 and cold["painted"] >= cold["pages"]   # all of it
     chapter = book / "text" / "c03.md"
     chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
                        "utf-8")
     edited = _built(book, tmp_path / "out")
-    # The empty document that takes the store back, and the edited chapter.
-    assert edited == {"rendered": 2, "pages": cold["pages"]}
+    # The empty document that takes the store back, and the edited chapter; its pages are
+    # painted, and those where the PDF meets a font first.
+    assert edited["rendered"] == 2 and edited["pages"] == cold["pages"]
+    assert edited["painted"] <= cold["pages"] // 3, (edited, cold)
     _built(book, tmp_path / "new")
     assert output_contents(tmp_path / "out") == output_contents(tmp_path / "new")
 

@@ -216,6 +216,32 @@ def _without_boxes(painted: _Painted) -> _Painted:
     return dataclasses.replace(painted, children=(), body=body)
 
 
+@contextmanager
+def portable(pages: list) -> Iterator[None]:
+    """Meanwhile (while ``pages`` are pickled, ``unitstore.py``), what a page box keeps is
+    marked as its own by ``True`` instead of by the box's ``id``, which another process
+    cannot know; ``settle`` marks it again there."""
+    marked = []
+    for box in map(page_box, pages):
+        owner, painted = box.__dict__.get(_PAINTED, (None, None))
+        if owner == id(box):
+            box.__dict__[_PAINTED] = (True, painted)
+            marked.append(box)
+    try:
+        yield
+    finally:
+        for box in marked:
+            box.__dict__[_PAINTED] = (id(box), box.__dict__[_PAINTED][1])
+
+
+def settle(pages: list) -> None:
+    """Mark what the page boxes of ``pages`` keep as theirs, as ``portable`` left it."""
+    for box in map(page_box, pages):
+        owner, painted = box.__dict__.get(_PAINTED, (None, None))
+        if owner is True:
+            box.__dict__[_PAINTED] = (id(box), painted)
+
+
 def _painted(box) -> dict:
     """What ``box`` keeps, by kind of PDF: its own, not that of the box it was copied from
     (a copy shares its original's attributes: the binding's blank pages are copies)."""

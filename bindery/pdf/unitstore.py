@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from .keptpages import portable, settle
+
 MAGIC = b"bindery-units 1\n"
 #: What ``_here`` gives back while ``loads`` reads: name -> this process's object.
 _GIVEN: dict[str, Any] = {}
@@ -77,7 +79,8 @@ def dumps(kept: dict, numbers: dict) -> bytes | None:
     buffer.write(header())
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = table
-    with _collector_resting():
+    pages = [page for unit in kept.values() for page in unit.document.pages]
+    with _collector_resting(), portable(pages):
         try:
             pickler.dump((kept, numbers))
         except (pickle.PicklingError, TypeError, AttributeError):
@@ -100,6 +103,8 @@ def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict] | Non
         return None
     finally:
         _GIVEN.clear()
+    for unit in kept.values():
+        settle(unit.document.pages)
     return {key: dataclasses.replace(unit, context=None) for key, unit in kept.items()}, numbers
 
 
