@@ -11,11 +11,12 @@ import pickle
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from helpers import EPOCH, ROOT, TINY, copy_book, output_contents
+from helpers import BOOK, BOOKS, EPOCH, ROOT, TINY, copy_book, output_contents
 from test_units import WORDS, generated_book
 
 from bindery.builder import BuildRequest, build
@@ -215,3 +216,21 @@ def test_the_second_half_laid_out_in_a_second_process_gives_the_same_bytes(
     for name in ("a-generated-book.pdf", "a-generated-book-press.pdf"):
         assert (tmp_path / "two" / name).read_bytes() == (
             tmp_path / "one" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("source", [BOOK, TINY, BOOKS / "rust"], ids=["default", "tiny", "rust"])
+def test_the_store_of_a_real_book_is_read_back(source, tmp_path, monkeypatch):
+    """Every unit a build keeps is stored and read back (a unit that did not read back
+    would make the next build lay the whole book out again, silently): absolutely
+    positioned boxes, code, notes, images of the fixture books."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    book = copy_book(source, tmp_path / "book")
+    build(BuildRequest(book, tmp_path / "out", ("pdf",)))
+    store, _ = _slug_files(tmp_path / "out")
+    read, loads = [], unitstore.loads
+    monkeypatch.setattr(unitstore, "loads", lambda *args: read.append(loads(*args)) or read[-1])
+    chapter = book / tomllib.loads((book / "book.toml").read_text("utf-8"))["chapters"][-1]
+    chapter.write_text(chapter.read_text("utf-8") + "\n\nOne more line.\n", "utf-8")
+    build(BuildRequest(book, tmp_path / "out", ("pdf",)))
+    assert len(read) == 1 and read[0] is not None
+    assert len(read[0][0]) >= 3, "every unit read back"

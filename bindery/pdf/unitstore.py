@@ -65,6 +65,7 @@ def dumps(kept: dict, numbers: dict) -> bytes | None:
 
     from weasyprint.css import ColorProfile
     from weasyprint.layout import LayoutContext
+    from weasyprint.layout.absolute import AbsolutePlaceholder
     from weasyprint.svg import SVG
     from weasyprint.text.fonts import FontConfiguration
 
@@ -74,7 +75,7 @@ def dumps(kept: dict, numbers: dict) -> bytes | None:
     for kind, name in ((FontConfiguration, "fonts"), (fetcher_class(), "fetcher"),
                        (LayoutContext, "context")):
         table[kind] = functools.partial(_left_out, name)
-    table[ColorProfile], table[SVG] = _profile, _svg
+    table[ColorProfile], table[SVG], table[AbsolutePlaceholder] = _profile, _svg, _absolute
     buffer = io.BytesIO()
     buffer.write(header())
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
@@ -149,6 +150,21 @@ def _svg(svg) -> tuple:
     state = dict(svg.__dict__)
     state.pop("stream", None)
     return _bare, (type(svg),), state
+
+
+def _absolute(placeholder) -> tuple:
+    """An absolutely positioned box's placeholder, which passes every attribute it does not
+    hold to its box (the default pickling would ask it for ``__setstate__`` before it has
+    one), as its box and whether it is laid out."""
+    return _absolute_again, (placeholder._box, placeholder._layout_done)
+
+
+def _absolute_again(box, layout_done: bool):
+    from weasyprint.layout.absolute import AbsolutePlaceholder
+
+    placeholder = AbsolutePlaceholder(box)
+    object.__setattr__(placeholder, "_layout_done", layout_done)
+    return placeholder
 
 
 def _bare(kind):
