@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from helpers import BOOK, EPOCH, GUIDE, ROOT, TINY, source_date_epoch
 _ACE = ROOT / "tests" / "tools" / "node_modules" / ".bin" / "ace-cli"
 if "BINDERY_ACE" not in os.environ and _ACE.exists():
     os.environ["BINDERY_ACE"] = str(_ACE)
+# The key that seals stored layouts (bindery/builder/unitstore.py) is the test run's own,
+# not the key of the user who runs the tests.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="bindery-tests-cache-")
 
 
 @dataclass

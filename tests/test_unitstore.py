@@ -1,10 +1,11 @@
 """A build leaves its units in the output folder: the next build, in a new process, lays out
 only the chapters an edit changed and writes the bytes a new build writes. The store is read
-only when it is the very file this machine's Bindery wrote."""
+only when this user's Bindery sealed it."""
 
 from __future__ import annotations
 
-import hashlib
+import functools
+import hmac
 import json
 import os
 import pickle
@@ -20,6 +21,7 @@ from helpers import BOOK, BOOKS, EPOCH, ROOT, TINY, copy_book, output_contents
 from test_units import WORDS, generated_book
 
 from bindery.builder import BuildRequest, build
+from bindery.builder import unitstore as builder_store
 from bindery.builder.manifest import store_names
 from bindery.pdf import ahead, unitstore
 
@@ -30,6 +32,7 @@ COUNTED = r"""
 import json, sys
 from pathlib import Path
 from bindery.builder import BuildRequest, build
+from bindery.builder import unitstore as builder_store
 from bindery.pdf import units
 rendered, renderer = [], units._renderer
 def counted(*args):
@@ -63,13 +66,19 @@ def _slug_files(out: Path) -> tuple[Path, Path]:
     return store, seal
 
 
+def _seal(seal: Path, data: bytes, key: bytes | None = None) -> None:
+    """Seal ``data`` as a build does, with this user's key or another."""
+    sealed = (hmac.new(key, data, "sha256").hexdigest() if key is not None
+              else builder_store.seal_of(data))
+    seal.write_text(json.dumps({"seal": 2, "hmac": sealed}))
+
+
 def test_a_new_process_lays_out_only_the_edited_chapter(tmp_path):
     book = generated_book(tmp_path / "book", chapters=8)
     cold = _built(book, tmp_path / "out")
     store, seal = _slug_files(tmp_path / "out")
     assert store.read_bytes().startswith(unitstore.header())
-    assert json.loads(seal.read_bytes())["sha256"] == hashlib.sha256(
-        store.read_bytes()).hexdigest()
+    assert json.loads(seal.read_bytes())["hmac"] == builder_store.seal_of(store.read_bytes())
     assert cold["rendered"] >= 10 and cold["painted"] >= cold["pages"]   # all of it
     chapter = book / "text" / "c03.md"
     chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
@@ -104,20 +113,17 @@ def _stored_reads(monkeypatch) -> list:
 
 
 def test_a_store_that_came_with_the_book_is_not_read(tmp_path, monkeypatch):
-    """A store and seal copied, unpacked or checked out are not this machine's: their change
-    time is not the sealed one. A payload in such a store never runs."""
+    """A store sealed by someone else (with their key, or none) is never unpickled: a
+    payload in it never runs. The build lays the book out and leaves a store of its own."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     book = copy_book(TINY, tmp_path / "book")
     build(BuildRequest(book, tmp_path / "out", ("pdf",)))
     store, seal = _slug_files(tmp_path / "out")
     marker = tmp_path / "ran"
     payload = unitstore.header() + pickle.dumps(_Payload(marker))
-    store.write_bytes(payload)                  # sealed where it was made, as a sender would
-    status = os.stat(store)
-    seal.write_text(json.dumps({"seal": 1, "stat": [status.st_dev, status.st_ino,
-                                                    status.st_size, status.st_ctime_ns],
-                                "sha256": hashlib.sha256(payload).hexdigest()}))
-    shutil.copytree(tmp_path / "out", tmp_path / "received")   # times and bytes kept
+    store.write_bytes(payload)
+    _seal(seal, payload, key=os.urandom(32))          # sealed where it was made
+    shutil.copytree(tmp_path / "out", tmp_path / "received")
     reads = _stored_reads(monkeypatch)
     chapter = book / "chapitres" / "deux.md"
     chapter.write_text(chapter.read_text("utf-8") + "\nUne phrase de plus.\n", "utf-8")
@@ -126,7 +132,9 @@ def test_a_store_that_came_with_the_book_is_not_read(tmp_path, monkeypatch):
     # The build left its own store, sealed: the next build reads it.
     chapter.write_text(chapter.read_text("utf-8") + "\nEt une autre.\n", "utf-8")
     build(BuildRequest(book, tmp_path / "received", ("pdf",)))
-    assert reads == [1]
+    assert reads == [1] and not marker.exists()
+    # The payload sealed with this user's key would run: the seal is all that stands.
+    assert builder_store.seal_of(payload) is not None
 
 
 class _Payload:
@@ -145,17 +153,16 @@ def test_a_changed_store_is_not_read_and_a_broken_one_is_let_go(tmp_path, monkey
     reads = _stored_reads(monkeypatch)
     chapter = book / "chapitres" / "deux.md"
     chapter.write_text(chapter.read_text("utf-8") + "\nUne phrase de plus.\n", "utf-8")
-    data = store.read_bytes()
-    store.write_bytes(data)                     # the same bytes, written again: not sealed
+    data = bytearray(store.read_bytes())
+    data[-100] ^= 1                             # one bit changed: the seal does not verify
+    store.write_bytes(bytes(data))
     build(BuildRequest(book, tmp_path / "out", ("pdf", "press")))
     assert reads == []
     # A store cut short (a crash while it was written), sealed as it is: read, found
     # broken, and the book laid out from nothing, to the same bytes.
-    store.write_bytes(store.read_bytes()[:len(data) // 2])
-    status = os.stat(store)
-    seal.write_text(json.dumps({"seal": 1, "stat": [status.st_dev, status.st_ino,
-                                                    status.st_size, status.st_ctime_ns],
-                                "sha256": hashlib.sha256(store.read_bytes()).hexdigest()}))
+    data = store.read_bytes()[:len(data) // 2]
+    store.write_bytes(data)
+    _seal(seal, data)
     chapter.write_text(chapter.read_text("utf-8") + "\nEt une autre.\n", "utf-8")
     build(BuildRequest(book, tmp_path / "out", ("pdf", "press")))
     assert reads == [1]
@@ -163,6 +170,18 @@ def test_a_changed_store_is_not_read_and_a_broken_one_is_let_go(tmp_path, monkey
     for name in ("petit-traite.pdf", "petit-traite-press.pdf"):
         assert (tmp_path / "out" / name).read_bytes() == (
             tmp_path / "new" / name).read_bytes(), name
+
+
+def test_no_key_no_store(tmp_path, monkeypatch):
+    """Where this user's key cannot be made (a cache folder that is a file), no store is
+    written or read, and the build is as good."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    (tmp_path / "cache").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(builder_store, "_key", functools.cache(builder_store._key.__wrapped__))
+    book = copy_book(TINY, tmp_path / "book")
+    report = build(BuildRequest(book, tmp_path / "out", ("pdf",)))
+    assert report.laid_out and not list((tmp_path / "out").glob(".bindery-*.units"))
 
 
 def test_force_and_other_code_do_not_read_the_store(tmp_path, monkeypatch):

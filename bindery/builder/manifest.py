@@ -40,7 +40,7 @@ def stamp_name(slug: str) -> str:
 
 def store_names(slug: str) -> dict[str, bytes]:
     """The files of a book's stored units (``unitstore.py``), each with how it begins: the
-    units, and the seal that says which file Bindery wrote them to."""
+    units, and the seal that says this user's Bindery wrote them."""
     return {f".bindery-{slug}.units": b"bindery-units ", f".bindery-{slug}.seal": b'{"seal": '}
 
 

@@ -119,9 +119,9 @@ class OutputFolder:
 
     # -- reading what is there ----------------------------------------------------------
 
-    def read(self, name: str, limit: int = 1024 * MiB, expect=None, head=False) -> bytes | None:
+    def read(self, name: str, limit: int = 1024 * MiB, head: bool = False) -> bytes | None:
         """The bytes of a regular file of the folder (never through a link), or with ``head``
-        its first ``limit``; None when there is none, or ``expect(os.fstat of it)`` is false."""
+        its first ``limit`` or so; None when there is none (or it is longer, without ``head``)."""
         try:
             handle = os.open(self.path / name, os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW)
         except OSError:
@@ -129,11 +129,10 @@ class OutputFolder:
         try:
             status = os.fstat(handle)
             made(self.path / name, status)
-            if not stat.S_ISREG(status.st_mode) or (status.st_size > limit and not head) or (
-                    expect is not None and not expect(status)):
+            if not stat.S_ISREG(status.st_mode) or (status.st_size > limit and not head):
                 return None
             with os.fdopen(os.dup(handle), "rb") as reader:
-                return reader.read(min(limit, status.st_size) + 1)
+                return reader.read(min(limit, status.st_size or limit) + 1)
         finally:
             os.close(handle)
 

@@ -180,7 +180,7 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
         try:
             units = request.keep_layout or request.store_layout
             if units:
-                clock.stage("restore", lambda: unitstore.restore(folder, book.slug, request))
+                unitstore.restore(folder, book.slug, request)
             # A long book's second half is laid out in a second process meanwhile, but
             # not in watch (its units could not be numbered again after the next edit).
             ahead = request.parallel and not request.keep_layout

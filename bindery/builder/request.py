@@ -41,12 +41,12 @@ class BuildRequest:
     booklet: BookletOverrides = field(default_factory=BookletOverrides)
     force: bool = False                   # rebuild every output, stale or not
     parallel: bool = True                 # threads and a second process
-    # Lay out a unit at a time and keep the units for the next build in this process
-    # (`watch`, `serve`); a single build lays the book out in one pass, which is faster
-    # when nothing is kept (pdf/units.py).
+    # Lay out a unit at a time and keep the units, and the chapters converted, for the next
+    # build in this process (`watch`, `serve`: pdf/units.py, convert/memo.py).
     keep_layout: bool = False
     # Lay out a unit at a time and leave the units in the output folder, for the next build
-    # in a new process to start from (builder/unitstore.py).
+    # in a new process to start from (builder/unitstore.py); False lays the book out in one
+    # pass and leaves nothing.
     store_layout: bool = True
 
     def __post_init__(self):

@@ -1,5 +1,5 @@
 """The output folder's store of laid-out units: left by a build, taken back by the next build
-in a new process, and only when it is the very file this machine's Bindery wrote.
+in a new process, and only when this user's Bindery sealed it.
 
 A build that lays the book out a unit at a time leaves its units in ``.bindery-<slug>.units``
 (``pdf/unitstore.py`` makes the bytes). The next build in a new process starts from them, as
@@ -7,78 +7,109 @@ A build that lays the book out a unit at a time leaves its units in ``.bindery-<
 chapter is laid out and painted.
 
 Reading the store unpickles it, which can run any code the file names: a file that came with
-a book (an archive, a checkout, a synced folder) must never be read. So the build writes a
-seal beside it, ``.bindery-<slug>.seal``: the store's device, inode, size, change time and
-SHA-256. The change time (``st_ctime``) is set by the system on every write, copy, extraction
-or rename, and no program can set it back: a file not written by the build that wrote the
-seal cannot match it, whatever the seal says. A store that does not match is not read, and
-the build lays the book out from nothing.
+a book (an archive, a checkout, a synced or shared folder), or that someone else wrote into
+the folder, must never be read. So the build writes a seal beside it,
+``.bindery-<slug>.seal``: an HMAC-SHA256 of the store's bytes under a key of this user's
+(``$XDG_CACHE_HOME/bindery/seal.key``, made once, 32 random bytes, readable by this user
+only; the one file Bindery keeps outside the book's folders and the output folder). No one
+without the key can seal a store; a store whose seal does not verify is not read, and the
+book is laid out from nothing. Where the key cannot be made or read, no store is written or
+read.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
+import hmac
 import json
+import os
+import secrets
+from pathlib import Path
 
 from .manifest import store_names
 from .outdir import OutputFolder
 from .request import BuildRequest
 
-#: What the seal records of the store, from ``os.stat``.
-_SEALED = ("st_dev", "st_ino", "st_size", "st_ctime_ns")
 
-
-def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> bool:
+def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
     """Give the next layout of this process the units the folder's store holds, when its
-    seal vouches for it; whether it did. ``watch`` keeps its own units once it has some;
-    another build lets go of what its process kept, and ``--force`` trusts no store."""
+    seal verifies (read when the layout begins). ``watch`` keeps its own units once it has
+    some; another build lets go of what its process kept, and ``--force`` trusts no store."""
     from ..pdf import units
 
-    return units.restore(lambda: None if request.force else _read(folder, slug),
+    units.restore(lambda: None if request.force else _read(folder, slug),
                          forget=not request.keep_layout)
 
 
 def _read(folder: OutputFolder, slug: str) -> bytes | None:
     (store, start), (seal_name, _) = store_names(slug).items()
-    seal = _seal(folder.read(seal_name, 4096))
-    if seal is None:
+    try:
+        seal = json.loads(folder.read(seal_name, 4096) or b"null")
+        data = folder.read(store, 1 << 40) if isinstance(seal, dict) else None
+    except (OSError, ValueError):
         return None
-    data = folder.read(store, 1 << 40, expect=lambda status: [
-        getattr(status, field) for field in _SEALED] == seal["stat"])
-    if data is None or not data.startswith(start) or (
-            hashlib.sha256(data).hexdigest() != seal["sha256"]):
+    if data is None or not data.startswith(start) or not isinstance(seal.get("hmac"), str):
         return None
-    return data
+    expected = seal_of(data)
+    return data if expected is not None and hmac.compare_digest(expected, seal["hmac"]) else None
 
 
 def leave(folder: OutputFolder, slug: str) -> None:
     """Store the units this process keeps from its last layout, and seal them; nothing
-    when it keeps none, or when a file Bindery did not make is in the way."""
+    when it keeps none, when there is no key to seal with, or when a file Bindery did not
+    make is in the way. A store that cannot be written costs the next build its speed, not
+    this build its outputs (written already)."""
     from ..pdf import units
 
-    data = units.stored()
-    if data is None:
-        return
-    (store, start), (seal_name, seal_start) = store_names(slug).items()
     try:
-        status = folder.write_own(store, data, start)
-    except OSError:              # a full disk: the outputs are written, the store is not
-        return
-    if status is not None:
-        seal = {"seal": 1, "stat": [getattr(status, field) for field in _SEALED],
-                "sha256": hashlib.sha256(data).hexdigest()}
-        try:
-            folder.write_own(seal_name, json.dumps(seal).encode(), seal_start)
-        except OSError:
+        data = units.stored()
+        sealed = seal_of(data) if data is not None else None
+        if sealed is None:
             return
+        (store, start), (seal_name, seal_start) = store_names(slug).items()
+        if folder.write_own(store, data, start) is not None:
+            folder.write_own(seal_name, json.dumps({"seal": 2, "hmac": sealed}).encode(),
+                             seal_start)
+    except Exception:            # noqa: BLE001 - see above
+        return
 
 
-def _seal(data: bytes | None) -> dict | None:
+def seal_of(data: bytes) -> str | None:
+    """The HMAC-SHA256 of ``data`` under this user's key; None without a key."""
+    key = _key()
+    return hmac.new(key, data, "sha256").hexdigest() if key is not None else None
+
+
+@functools.cache
+def _key() -> bytes | None:
+    """This user's sealing key, made the first time (atomically: builds may start
+    together); None when it cannot be made or read, or others could read it."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bindery"
+    path = folder / "seal.key"
     try:
-        seal = json.loads(data) if data is not None else None
-    except ValueError:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            temporary = folder / f".seal.key.{os.getpid()}"
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                             0o600)
+            try:
+                os.write(handle, secrets.token_bytes(32))
+                os.fsync(handle)
+            finally:
+                os.close(handle)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass                 # another build made it first: theirs is the key
+            finally:
+                os.unlink(temporary)
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            status, key = os.fstat(handle), os.read(handle, 64)
+        finally:
+            os.close(handle)
+    except (OSError, RuntimeError):      # RuntimeError: no home folder
         return None
-    if (not isinstance(seal, dict) or not isinstance(seal.get("sha256"), str)
-            or not isinstance(seal.get("stat"), list) or len(seal["stat"]) != len(_SEALED)):
+    if status.st_uid != os.getuid() or status.st_mode & 0o077 or len(key) != 32:
         return None
-    return seal
+    return key

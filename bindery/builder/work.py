@@ -125,7 +125,7 @@ def _child(work, send, receive) -> None:
     # The reading end belongs to the parent: if the parent dies, sending must fail at once
     # rather than fill the pipe and wait forever. And the child dies with its parent.
     receive.close()
-    _die_with_parent()
+    die_with_parent()
     try:
         send.send(("ok", work()))
     except BookError as error:
@@ -137,7 +137,7 @@ def _child(work, send, receive) -> None:
         send.close()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to kill this process when its parent dies (a killed build leaves none)."""
     try:
         import ctypes

@@ -43,8 +43,10 @@ class Ahead:
     def start(cls, chain: Callable, pieces: list[str], remember: Callable,
               before_fork: Callable[[], None]) -> Ahead | None:
         """Start the second process on the second half of ``pieces``, laid out by ``chain``
-        (``units.lay_out_units``), or None for a short book. ``remember(kept)`` makes units
-        kept for ``chain`` to number again; ``before_fork()`` is called first."""
+        (``units.lay_out_units``), or None for a short book (or no process to be had).
+        ``remember(kept)`` makes units kept for ``chain`` to number again; ``before_fork()``
+        is called first (it parses the stylesheets here, so the fonts they register are
+        this process's, and waits for the threads that must not run when it forks)."""
         sizes = [len(piece) for piece in pieces]
         if len(pieces) < 6 or sum(sizes) < _LONG:
             return None
@@ -57,10 +59,15 @@ class Ahead:
 
         context = multiprocessing.get_context("fork")
         here, there = context.Pipe()
-        process = context.Process(target=_lay_out_ahead, args=(chain, index, remember, there),
-                                  daemon=True)
-        process.start()
-        there.close()
+        process = context.Process(target=_lay_out_ahead,
+                                  args=(chain, index, remember, there, here), daemon=True)
+        try:
+            process.start()
+        except OSError:                  # no second process to be had: all of it here
+            here.close()
+            return None
+        finally:
+            there.close()
         return cls(index, process, here)
 
     def units(self, start: int, carried: tuple, render, fetcher, laid: list) -> dict:
@@ -70,7 +77,7 @@ class Ahead:
         drawn with the layout context of a unit in ``laid``."""
         try:
             self._connection.send((start, carried))
-            data = self._connection.recv()
+            data = self._connection.recv_bytes() or None
         except (EOFError, OSError):
             data = None
         finally:
@@ -88,10 +95,16 @@ class Ahead:
         self._process.join()
 
 
-def _lay_out_ahead(chain: Callable, index: int, remember: Callable, connection) -> None:
+def _lay_out_ahead(chain: Callable, index: int, remember: Callable, connection,
+                   parents) -> None:
     """The second process: lay the half out from its guess, wait for the true page and
-    strings, number the half again from there and send it; None when that cannot be."""
-    found = None
+    strings, number the half again from there and send it; nothing when that cannot be.
+    It dies with this process (a build killed meanwhile leaves no process waiting)."""
+    from ..builder.work import die_with_parent
+
+    parents.close()
+    die_with_parent()
+    found = b""
     try:
         laid: list = []
         kept: dict = {}
@@ -102,11 +115,11 @@ def _lay_out_ahead(chain: Callable, index: int, remember: Callable, connection) 
                 remember(kept)
                 again: dict = {}
                 if chain(index, start, carried, [], again):
-                    found = dumps(again, {})
-        connection.send(found)
+                    found = dumps(again, {}) or b""
+        connection.send_bytes(found)
     except BaseException:  # noqa: BLE001 - this process lays the half out itself
         try:
-            connection.send(None)
+            connection.send_bytes(b"")
         except OSError:
             pass
     finally:

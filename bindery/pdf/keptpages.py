@@ -235,11 +235,12 @@ def portable(pages: list) -> Iterator[None]:
 
 
 def settle(pages: list) -> None:
-    """Mark what the page boxes of ``pages`` keep as theirs, as ``portable`` left it."""
+    """Mark what the page boxes of ``pages`` keep as theirs, as ``portable`` left it; what
+    another box kept (an ``id`` of the other process, which a box here might have) as none's."""
     for box in map(page_box, pages):
         owner, painted = box.__dict__.get(_PAINTED, (None, None))
-        if owner is True:
-            box.__dict__[_PAINTED] = (id(box), painted)
+        if owner is not None:
+            box.__dict__[_PAINTED] = (id(box) if owner is True else None, painted)
 
 
 def _painted(box) -> dict:

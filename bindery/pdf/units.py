@@ -17,11 +17,14 @@ crosses units is given to each:
   "see page 42"): WeasyPrint's target collector is given them (the last build's numbers, 0
   the first time), and a unit is laid out again when a number it printed has moved.
 
-Each unit laid out is kept for the next build in this process (``watch``, ``serve``), keyed by
-its HTML (its lead page included) and checked against the files its layout read and the
-numbers it printed: after an edit, only the units whose text changed are laid out again. A
-unit that begins on another page on the same side is numbered again instead
-(``renumber.py``), unless its text prints one of its own pages.
+Each unit laid out is kept for the next build, in this process (``watch``, ``serve``) or,
+stored in the output folder, in the next (``unitstore.py``), keyed by its HTML (its lead page
+included) and checked against the files its layout read and the numbers it printed: after
+an edit, only the units whose text changed are laid out again. A unit that begins on
+another page on the same side is numbered again instead (``renumber.py``; not a stored
+unit, whose layout context is not stored), unless its text prints one of its own pages.
+A long book of which nothing is kept lays its second half out in a second process
+meanwhile (``ahead.py``).
 
 What units cannot give makes a book laid out in one pass (``layout.py``): styles that carry
 other state across units, or a mark inside an element (``boundaries.py``), and, found while
@@ -85,8 +88,8 @@ class Joined:
 #: numbers it found: the next build starts from them.
 _KEPT: dict[str, Unit] = {}
 _NUMBERS: dict[str, int] = {}
-#: What the last build in another process kept (``unitstore``), until this process lays out.
-_STORED: list[bytes] = []
+#: Where to read what the last build in another process kept (``unitstore``), once.
+_STORED: list[Callable[[], bytes | None]] = []
 
 
 @contextmanager
@@ -103,15 +106,13 @@ def kept_aside() -> Iterator[None]:
         _NUMBERS.update(numbers)
 
 
-def restore(read: Callable[[], bytes | None], forget: bool = False) -> bool:
-    """Start the next layout from the units another process kept (``unitstore.dumps``), as
-    ``read()`` gives them, unless this process keeps units of its own (let go first with
-    ``forget``: a build that is not ``watch``'s); whether it will."""
+def restore(read: Callable[[], bytes | None], forget: bool = False) -> None:
+    """Start the next layout by units from the units another process kept
+    (``unitstore.dumps``), as ``read()`` gives them then, unless this process keeps units of
+    its own (let go first with ``forget``: a build that is not ``watch``'s)."""
     for kept in (_KEPT, _NUMBERS) if forget else ():
         kept.clear()
-    data = None if _KEPT else read()
-    _STORED[:] = [data] if data is not None else []
-    return bool(_STORED)
+    _STORED[:] = [] if _KEPT else [read]
 
 
 def stored() -> bytes | None:
@@ -132,11 +133,11 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
     head, tail, pieces = parts
     rtl = book.direction == "rtl"
     render = _renderer(book, base_url)
-    if _STORED:
+    data = _STORED.pop()() if _STORED else None
+    if data is not None:
         from .unitstore import take
 
-        taken = take(_STORED.pop(), render, head + tail, fetcher_for(),
-                     _collector(lambda name: None, {}))
+        taken = take(data, render, head + tail, fetcher_for(), _collector(lambda name: None, {}))
         _KEPT.update(taken[0] if taken else {})
         _NUMBERS.update(taken[1] if taken else {})
     owner = {name: index for index, piece in enumerate(pieces) for name in _ID.findall(piece)}
@@ -163,7 +164,11 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
 
     from .ahead import Ahead
 
-    ahead = Ahead.start(chain, pieces, _KEPT.update, before_fork) if (
+    def first_parse() -> None:           # the stylesheets parsed (fonts registered) here
+        before_fork()
+        render(head + tail, fetcher_for(), _collector(lambda name: None, {}))
+
+    ahead = Ahead.start(chain, pieces, _KEPT.update, first_parse) if (
         before_fork is not None and not _KEPT) else None
     try:
         for _ in range(_ROUNDS):

@@ -28,6 +28,7 @@ import functools
 import gc
 import hashlib
 import io
+import os
 import pickle
 import platform
 import sys
@@ -38,24 +39,46 @@ from typing import Any, Iterator
 from .keptpages import portable, settle
 
 MAGIC = b"bindery-units 1\n"
+#: The libraries WeasyPrint lays text out with, by the start of their file names (not
+#: those of the same name that Pillow brings with it, loaded when the cover is drawn).
+_SHAPING = ("libpango-1.0.so", "libpangoft2-1.0.so", "libharfbuzz.so", "libfontconfig.so",
+            "libfreetype.so")
 #: What ``_here`` gives back while ``loads`` reads: name -> this process's object.
 _GIVEN: dict[str, Any] = {}
 
 
 @functools.cache
 def header() -> bytes:
-    """What wrote the bytes: the same code, the same libraries, the same machine's Python."""
+    """What wrote the bytes: the same code (every module of Bindery's), the same libraries
+    (WeasyPrint, pydyf, Pango and HarfBuzz, which shape the text), the same Python."""
     import pydyf
     import weasyprint
 
     from .. import __version__
 
     code = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        code.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    package = Path(__file__).parent.parent
+    for path in sorted(package.rglob("*.py")):
+        code.update(f"{path.relative_to(package)}".encode() + b"\0" + path.read_bytes())
     return MAGIC + (f"bindery {__version__} {code.hexdigest()[:16]} weasyprint "
-                    f"{weasyprint.__version__} pydyf {pydyf.__version__} python "
+                    f"{weasyprint.__version__} pydyf {pydyf.__version__} {_libraries()} python "
                     f"{sys.version.split()[0]} {platform.machine()}\n").encode()
+
+
+def _libraries() -> str:
+    """The text libraries this process has loaded (Pango, HarfBuzz, fontconfig, FreeType),
+    by file, size and time: an upgrade of one changes the header (Linux; elsewhere none)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            paths = {path for path in (line.split()[-1] for line in maps)
+                     if os.path.basename(path).startswith(_SHAPING)}
+    except OSError:
+        return ""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        status = os.stat(path)
+        digest.update(f"{path} {status.st_size} {status.st_mtime_ns}\n".encode())
+    return f"libraries {digest.hexdigest()[:16]}"
 
 
 def dumps(kept: dict, numbers: dict) -> bytes | None:
@@ -84,8 +107,8 @@ def dumps(kept: dict, numbers: dict) -> bytes | None:
     with _collector_resting(), portable(pages):
         try:
             pickler.dump((kept, numbers))
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return None          # something of this process's that is not ours to write
+        except Exception:        # noqa: BLE001 - something of this process's, not to write
+            return None
     return buffer.getvalue()
 
 
