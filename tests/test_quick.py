@@ -137,3 +137,22 @@ def test_clean_removes_the_stamp_and_no_stamp_replaces_a_file_of_the_user(tmp_pa
     assert theirs.is_file()
     removed = OutputFolder(out).clean(identity(book))
     assert theirs in removed.removed and not out.exists()
+
+
+def test_a_build_leaves_nothing_in_the_temporary_folder(tmp_path):
+    """WeasyPrint copies the book's fonts into a temporary folder a build, and removes it
+    when its font configuration is collected, which a process that ends without collecting
+    (``quick.main``) never does: the command's own temporary folder goes at exit."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    book = copy_book(TINY, tmp_path / "book")
+    for _ in range(2):                  # laid out, then kept units read back
+        chapter = book / "chapitres" / "deux.md"
+        chapter.write_text(chapter.read_text("utf-8") + "\nUne phrase de plus.\n", "utf-8")
+        done = subprocess.run([sys.executable, "-m", "bindery", "build", str(book), "--out",
+                               str(tmp_path / "out"), "--quiet"], capture_output=True,
+                              text=True, timeout=300,
+                              env={**os.environ, "TMPDIR": str(temporary),
+                                   "SOURCE_DATE_EPOCH": EPOCH})
+        assert done.returncode == 0, done.stderr
+        assert list(temporary.iterdir()) == []
