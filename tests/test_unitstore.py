@@ -27,7 +27,7 @@ from bindery.pdf import ahead, unitstore
 
 #: Run in a new process: a build of the reading PDF, how many documents it laid out (each
 #: unit laid out is one; the empty document that takes the store back is one more) and how
-#: many pages it painted (not written again as kept).
+#: many pages it painted (not written again as kept) and chapters it converted.
 COUNTED = r"""
 import json, sys
 from pathlib import Path
@@ -44,10 +44,15 @@ def counted(*args):
     return count
 units._renderer = counted
 from weasyprint.document import Page
+from bindery.convert.memo import Memo
+converted, convert = [], Memo.convert
+Memo.convert = lambda self, chapter, shared, work: convert(
+    self, chapter, shared, lambda: converted.append(1) or work())
 painted, paint = [], Page.paint
 Page.paint = lambda *args, **kwargs: painted.append(1) or paint(*args, **kwargs)
 report = build(BuildRequest(Path(sys.argv[1]), Path(sys.argv[2]), ("pdf",)))
-print(json.dumps({"rendered": len(rendered), "pages": report.pages, "painted": len(painted)}))
+print(json.dumps({"rendered": len(rendered), "pages": report.pages, "painted": len(painted),
+                  "converted": len(converted)}))
 """
 
 
@@ -80,6 +85,7 @@ def test_a_new_process_lays_out_only_the_edited_chapter(tmp_path):
     assert store.read_bytes().startswith(unitstore.header())
     assert json.loads(seal.read_bytes())["hmac"] == builder_store.seal_of(store.read_bytes())
     assert cold["rendered"] >= 10 and cold["painted"] >= cold["pages"]   # all of it
+    assert cold["converted"] == 8
     chapter = book / "text" / "c03.md"
     chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
                        "utf-8")
@@ -87,6 +93,7 @@ def test_a_new_process_lays_out_only_the_edited_chapter(tmp_path):
     # The empty document that takes the store back, and the edited chapter; its pages are
     # painted, and those where the PDF meets a font first.
     assert edited["rendered"] == 2 and edited["pages"] == cold["pages"]
+    assert edited["converted"] == 1                     # the others as the store kept them
     assert edited["painted"] <= cold["pages"] // 3, (edited, cold)
     _built(book, tmp_path / "new")
     assert output_contents(tmp_path / "out") == output_contents(tmp_path / "new")

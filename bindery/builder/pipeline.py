@@ -129,10 +129,10 @@ def _build(request: BuildRequest, plan: Plan, folder: OutputFolder,
         report.warnings.extend(made[fmt][0].warnings)
     refuse_warnings(request.strict, report.warnings)
     _write(request, plan, job, made, report)
-    if request.keep_layout:
+    if request.keep_layout or request.store_layout:
         from ..convert.memo import commit
         commit()                   # the chapters this build converted, for the next one
-    elif request.store_layout and report.laid_out:
+    if request.store_layout and not request.keep_layout and report.laid_out:
         clock.stage("store", lambda: unitstore.leave(folder, job.book.slug))
     return report
 
@@ -153,8 +153,12 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     book = clock.stage("load", lambda: load(request.book_dir))
     book = dataclasses.replace(book, booklet=request.booklet.apply(book.booklet))
     sandbox = Sandbox(book.root.resolve())
-    # A build that keeps its layout for the next one (watch) keeps its chapters converted.
-    sources = _sources_but_chapters(plan, book) if request.keep_layout else None
+    # A build that keeps its layout for the next one keeps its chapters converted too (in
+    # memory for watch, in the output folder's store for the next process).
+    keeps = request.keep_layout or request.store_layout
+    if keeps and lay_out:
+        unitstore.restore(folder, book.slug, request)
+    sources = _sources_but_chapters(plan, book) if keeps else None
     book = clock.stage("convert", lambda: convert(book, styled_classes(sandbox), sources))
     report.warnings.extend(book.warnings)
     cover = cover_image = None
@@ -178,14 +182,11 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
         # forked process shares their memory. build() lets the collector have them again.
         gc.disable()
         try:
-            units = request.keep_layout or request.store_layout
-            if units:
-                unitstore.restore(folder, book.slug, request)
             # A long book's second half is laid out in a second process meanwhile, but
             # not in watch (its units could not be numbered again after the next edit).
             ahead = request.parallel and not request.keep_layout
             layout = clock.stage("layout", lambda: layout_module.lay_out(
-                book, pages, sandbox, units=units, before_fork=(
+                book, pages, sandbox, units=keeps, before_fork=(
                     (cover_image.result if cover_image else lambda: None) if ahead else None)))
         finally:
             gc.enable()

@@ -32,13 +32,16 @@ from .request import BuildRequest
 
 
 def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
-    """Give the next layout of this process the units the folder's store holds, when its
-    seal verifies (read when the layout begins). ``watch`` keeps its own units once it has
-    some; another build lets go of what its process kept, and ``--force`` trusts no store."""
+    """Give this process's next conversion the chapters, and its next layout the units,
+    that the folder's store holds, when its seal verifies. ``watch`` keeps its own once it
+    has some; another build lets go of what its process kept; ``--force`` trusts no store."""
+    from ..convert import memo
     from ..pdf import units
+    from ..pdf.unitstore import first
 
-    units.restore(lambda: None if request.force else _read(folder, slug),
-                         forget=not request.keep_layout)
+    data = None if request.force else _read(folder, slug)
+    memo.restore(first(data) if data is not None else None, forget=not request.keep_layout)
+    units.restore(lambda: data, forget=not request.keep_layout)
 
 
 def _read(folder: OutputFolder, slug: str) -> bytes | None:
@@ -59,10 +62,11 @@ def leave(folder: OutputFolder, slug: str) -> None:
     when it keeps none, when there is no key to seal with, or when a file Bindery did not
     make is in the way. A store that cannot be written costs the next build its speed, not
     this build its outputs (written already)."""
+    from ..convert import memo
     from ..pdf import units
 
     try:
-        data = units.stored()
+        data = units.stored(memo.kept())
         sealed = seal_of(data) if data is not None else None
         if sealed is None:
             return

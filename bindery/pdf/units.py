@@ -115,11 +115,12 @@ def restore(read: Callable[[], bytes | None], forget: bool = False) -> None:
     _STORED[:] = [] if _KEPT else [read]
 
 
-def stored() -> bytes | None:
-    """The units this process keeps, as bytes for a next process (None: none, or unwritable)."""
+def stored(before=None) -> bytes | None:
+    """The units this process keeps, after ``before``, as bytes for a next process (None:
+    none, or unwritable)."""
     from .unitstore import dumps
 
-    return dumps(_KEPT, _NUMBERS) if _KEPT else None
+    return dumps(_KEPT, _NUMBERS, before) if _KEPT else None
 
 
 def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,

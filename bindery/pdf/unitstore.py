@@ -81,9 +81,10 @@ def _libraries() -> str:
     return f"libraries {digest.hexdigest()[:16]}"
 
 
-def dumps(kept: dict, numbers: dict) -> bytes | None:
-    """The units ``kept`` (key -> Unit) and the anchors' ``numbers``, as bytes; None when
-    a unit holds what cannot be written (no store is better than a wrong one)."""
+def dumps(kept: dict, numbers: dict, before: Any = None) -> bytes | None:
+    """The units ``kept`` (key -> Unit) and the anchors' ``numbers``, as bytes, after
+    ``before`` (plain data a next build wants before its layout: ``first``); None when a
+    unit holds what cannot be written (no store is better than a wrong one)."""
     import copyreg
 
     from weasyprint.css import ColorProfile
@@ -101,6 +102,7 @@ def dumps(kept: dict, numbers: dict) -> bytes | None:
     table[ColorProfile], table[SVG], table[AbsolutePlaceholder] = _profile, _svg, _absolute
     buffer = io.BytesIO()
     buffer.write(header())
+    pickle.dump(before, buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = table
     pages = [page for unit in kept.values() for page in unit.document.pages]
@@ -122,7 +124,9 @@ def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict] | Non
     _GIVEN.update(fonts=font_config, fetcher=fetcher, context=context)
     try:
         with _collector_resting():
-            kept, numbers = pickle.loads(memoryview(data)[len(start):])
+            stream = io.BytesIO(memoryview(data)[len(start):])
+            pickle.load(stream)                 # ``before``: read by ``first``
+            kept, numbers = pickle.load(stream)
     except Exception:            # noqa: BLE001 - a store that does not read is not used
         return None
     finally:
@@ -130,6 +134,18 @@ def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict] | Non
     for unit in kept.values():
         settle(unit.document.pages)
     return {key: dataclasses.replace(unit, context=None) for key, unit in kept.items()}, numbers
+
+
+def first(data: bytes) -> Any:
+    """What ``dumps`` wrote before the units (None when the bytes were written by other
+    code, or cannot be read): read before the layout, without the units."""
+    if not data.startswith(header()):
+        return None
+    try:
+        with _collector_resting():
+            return pickle.load(io.BytesIO(memoryview(data)[len(header()):]))
+    except Exception:            # noqa: BLE001 - a store that does not read is not used
+        return None
 
 
 def take(data: bytes, render, empty: str, fetcher, collector) -> tuple[dict, dict] | None:
