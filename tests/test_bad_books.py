@@ -1114,3 +1114,17 @@ def test_crlf_line_ends_build(tmp_path, monkeypatch):
     status, output = _run(["build", "book", "--out", "out", "--format", "epub"], tmp_path)
     assert status == 0, output
     assert not [line for line in output.split("\n") if line.startswith("warning: ")], output
+
+
+def test_a_picture_whose_data_ends_early_is_refused_once_weasyprint_is_imported():
+    """WeasyPrint tells Pillow, when it is imported, to accept pictures whose data ends
+    early; a thread imports it while the book is read. The check of a book's picture does
+    not depend on which came first."""
+    import weasyprint  # noqa: F401 - sets Pillow's LOAD_TRUNCATED_IMAGES
+    from PIL import ImageFile
+
+    from bindery.source.images import image_problem
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    assert "truncated" in image_problem(_png_bomb(1_000_000, 1), ".png")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES            # as WeasyPrint left it

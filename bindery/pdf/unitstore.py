@@ -49,19 +49,26 @@ _GIVEN: dict[str, Any] = {}
 
 @functools.cache
 def header() -> bytes:
-    """What wrote the bytes: the same code (every module of Bindery's), the same libraries
-    (WeasyPrint, pydyf, Pango and HarfBuzz, which shape the text), the same Python."""
+    """What wrote the bytes, in two lines: the same code (``code_line``), then the same
+    libraries (WeasyPrint, pydyf, and the Pango and HarfBuzz that shape the text)."""
     import pydyf
     import weasyprint
 
+    return code_line() + (f"weasyprint {weasyprint.__version__} pydyf {pydyf.__version__} "
+                          f"{_libraries()}\n").encode()
+
+
+@functools.cache
+def code_line() -> bytes:
+    """The header's first line: Bindery's version and a digest of every module of it, and
+    Python's version. What comes before the units needs only this (no WeasyPrint)."""
     from .. import __version__
 
     code = hashlib.sha256()
     package = Path(__file__).parent.parent
     for path in sorted(package.rglob("*.py")):
         code.update(f"{path.relative_to(package)}".encode() + b"\0" + path.read_bytes())
-    return MAGIC + (f"bindery {__version__} {code.hexdigest()[:16]} weasyprint "
-                    f"{weasyprint.__version__} pydyf {pydyf.__version__} {_libraries()} python "
+    return MAGIC + (f"bindery {__version__} {code.hexdigest()[:16]} python "
                     f"{sys.version.split()[0]} {platform.machine()}\n").encode()
 
 
@@ -138,12 +145,14 @@ def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict] | Non
 
 def first(data: bytes) -> Any:
     """What ``dumps`` wrote before the units (None when the bytes were written by other
-    code, or cannot be read): read before the layout, without the units."""
-    if not data.startswith(header()):
+    code, or cannot be read): read before the layout, without the units, and without
+    importing WeasyPrint (a thread imports it meanwhile)."""
+    start = code_line()
+    if not data.startswith(start) or data.find(b"\n", len(start)) < 0:
         return None
     try:
         with _collector_resting():
-            return pickle.load(io.BytesIO(memoryview(data)[len(header()):]))
+            return pickle.load(io.BytesIO(memoryview(data)[data.index(b"\n", len(start)) + 1:]))
     except Exception:            # noqa: BLE001 - a store that does not read is not used
         return None
 

@@ -44,7 +44,7 @@ def image_problem(data: bytes, suffix: str) -> str | None:
         return "is empty"
     if suffix == ".svg":
         return svg_problem(data)
-    from PIL import Image
+    from PIL import Image, ImageFile
 
     expected = _PILLOW_FORMATS.get(suffix)
     try:
@@ -60,7 +60,14 @@ def image_problem(data: bytes, suffix: str) -> str | None:
                 problem = _truncated(data, image.format)
                 if problem is not None:
                     return problem
-                image.load()          # decode it all
+                # Decode it all. WeasyPrint, once imported (a thread imports it while the
+                # book is read), tells Pillow to accept a file that ends before its data:
+                # not while a book's picture is checked.
+                accept, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+                try:
+                    image.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = accept
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return (f"has too many pixels to decode safely (a decompression bomb); a book's "
                 f"pictures may have at most {MAX_PIXELS // 1_000_000} million")
