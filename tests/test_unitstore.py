@@ -260,3 +260,35 @@ def test_the_store_of_a_real_book_is_read_back(source, tmp_path, monkeypatch):
     build(BuildRequest(book, tmp_path / "out", ("pdf",)))
     assert len(read) == 1 and read[0] is not None
     assert len(read[0][0]) >= 3, "every unit read back"
+
+
+#: Run in a new process: a build of the EPUB and the site, and how many font subsets the
+#: site made (beyond the repertoire made in advance).
+SUBSETS = r"""
+import json, sys
+from pathlib import Path
+from bindery.builder import BuildRequest, build
+from bindery.site import fonts
+made, woff2 = [], fonts.woff2
+fonts.woff2 = lambda *args: made.append(1) or woff2(*args)
+build(BuildRequest(Path(sys.argv[1]), Path(sys.argv[2]), ("pdf", "epub", "site")))
+print(json.dumps({"subsets": len(made)}))
+"""
+
+
+def test_the_site_s_font_subsets_are_stored_with_the_units(tmp_path):
+    """A book whose site shows characters beyond the subsets made in advance (the Rust
+    book's code) has its fonts subset once: the next process takes them from the store."""
+    book = copy_book(BOOKS / "rust", tmp_path / "book")
+
+    def built() -> int:
+        done = subprocess.run([sys.executable, "-c", SUBSETS, str(book), str(tmp_path / "out")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])["subsets"]
+
+    assert built() >= 2
+    chapter = book / tomllib.loads((book / "book.toml").read_text("utf-8"))["chapters"][0]
+    chapter.write_text(chapter.read_text("utf-8") + "\n\nOne more line.\n", "utf-8")
+    assert built() == 0

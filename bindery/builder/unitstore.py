@@ -32,15 +32,21 @@ from .request import BuildRequest
 
 
 def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
-    """Give this process's next conversion the chapters, and its next layout the units,
-    that the folder's store holds, when its seal verifies. ``watch`` keeps its own once it
-    has some; another build lets go of what its process kept; ``--force`` trusts no store."""
+    """Give this process's next conversion the chapters, its next layout the units and its
+    next site the font subsets that the folder's store holds, when its seal verifies.
+    ``watch`` keeps its own once it has some; another build lets go of what its process
+    kept; ``--force`` trusts no store."""
     from ..convert import memo
     from ..pdf import units
     from ..pdf.unitstore import first
 
     data = None if request.force else _read(folder, slug)
-    memo.restore(first(data) if data is not None else None, forget=not request.keep_layout)
+    before = first(data) if data is not None else None
+    before = before if isinstance(before, dict) else {}
+    memo.restore(before.get("memo"), forget=not request.keep_layout)
+    if before.get("fonts"):
+        from ..site import fonts
+        fonts.restore(before["fonts"])
     units.restore(lambda: data, forget=not request.keep_layout)
 
 
@@ -64,9 +70,10 @@ def leave(folder: OutputFolder, slug: str) -> None:
     this build its outputs (written already)."""
     from ..convert import memo
     from ..pdf import units
+    from ..site import fonts
 
     try:
-        data = units.stored(memo.kept())
+        data = units.stored({"memo": memo.kept(), "fonts": fonts.kept()})
         sealed = seal_of(data) if data is not None else None
         if sealed is None:
             return

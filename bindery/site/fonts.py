@@ -12,6 +12,7 @@ text needs more, or that brings its own fonts, gets its subsets made in the buil
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -36,6 +37,7 @@ def web_fonts(css: str, sandbox: Sandbox, characters: str) -> tuple[str, dict[st
     """The stylesheet with its font URLs pointing at WOFF2 files, and those files by their
     path in the site (``fonts/<name>.woff2``)."""
     fonts: dict[str, bytes] = {}
+    _USED.clear()
     wanted = "".join(sorted(REPERTOIRE.union(c for c in set(characters) if c >= " ")))
 
     def convert(match: re.Match) -> str:
@@ -45,13 +47,36 @@ def web_fonts(css: str, sandbox: Sandbox, characters: str) -> tuple[str, dict[st
         if wanted == REPERTOIRE_TEXT and made.is_file():
             fonts[f"fonts/{name}.woff2"] = read_file(made, "font")
         else:
-            fonts[f"fonts/{name}.woff2"] = woff2(source, source.stat().st_mtime_ns, wanted)
+            key = (hashlib.sha256(read_file(source, "font")).hexdigest(), wanted)
+            if key not in _MADE:
+                _MADE[key] = woff2(source, source.stat().st_mtime_ns, wanted)
+            fonts[f"fonts/{name}.woff2"] = _MADE[key]
+            _USED.add(key)
         licence = source.parent / "OFL.txt"
         if licence.is_file():
             fonts["fonts/OFL.txt"] = read_file(licence, "licence")
         return f"url(../fonts/{name}.woff2)"
 
     return _FONT_URL.sub(convert, css), fonts
+
+
+#: The subsets made beyond the repertoire, by the font's SHA-256 and the characters: in
+#: this process, or by the last build's, whose store holds those its site used
+#: (``builder/unitstore.py``: the Rust book's five took 2.2 s of every build).
+_MADE: dict[tuple[str, str], bytes] = {}
+_USED: set[tuple[str, str]] = set()
+
+
+def kept() -> dict[tuple[str, str], bytes]:
+    """The subsets the last site made here used, for the next process."""
+    return {key: _MADE[key] for key in _USED if key in _MADE}
+
+
+def restore(made) -> None:
+    """Take subsets a build in another process made (``kept``)."""
+    if isinstance(made, dict):
+        _MADE.update((key, data) for key, data in made.items()
+                     if isinstance(key, tuple) and isinstance(data, bytes))
 
 
 @functools.lru_cache(maxsize=64)
