@@ -40,6 +40,8 @@ def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
     from ..pdf import units
     from ..pdf.unitstore import first
 
+    if request.keep_layout and units.keeps():
+        return                 # watch keeps its own, from its first build on
     data = None if request.force else _read(folder, slug)
     before = first(data) if data is not None else None
     before = before if isinstance(before, dict) else {}
@@ -47,7 +49,7 @@ def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
     if before.get("fonts"):
         from ..site import fonts
         fonts.restore(before["fonts"])
-    units.restore(lambda: data, forget=not request.keep_layout)
+    units.restore(data, forget=not request.keep_layout)
 
 
 def _read(folder: OutputFolder, slug: str) -> bytes | None:
@@ -73,6 +75,8 @@ def leave(folder: OutputFolder, slug: str) -> None:
     from ..site import fonts
 
     try:
+        if _key() is None:
+            return             # nothing to seal with: nothing pickled for nothing
         data = units.stored({"memo": memo.kept(), "fonts": fonts.kept()})
         sealed = seal_of(data) if data is not None else None
         if sealed is None:

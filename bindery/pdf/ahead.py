@@ -50,8 +50,8 @@ class Ahead:
         sizes = [len(piece) for piece in pieces]
         if len(pieces) < 6 or sum(sizes) < _LONG:
             return None
-        total, index = 0, 0
-        while total < sum(sizes) / 2:
+        total, index, half = 0, 0, sum(sizes) / 2
+        while total < half:
             total, index = total + sizes[index], index + 1
         index = min(max(index, 2), len(pieces) - 1)
         before_fork()
@@ -73,8 +73,8 @@ class Ahead:
     def units(self, start: int, carried: tuple, render, fetcher, laid: list) -> dict:
         """The units the second process laid out (key -> Unit), given the page the half
         begins on and the strings carried to it; none when it guessed them wrong or failed.
-        ``render`` and ``fetcher`` are this build's (``unitstore.take``); an SVG image is
-        drawn with the layout context of a unit in ``laid``."""
+        ``render`` and ``fetcher`` are this build's; an SVG image is drawn with the layout
+        context of a unit in ``laid``."""
         try:
             self._connection.send((start, carried))
             data = self._connection.recv_bytes() or None

@@ -144,7 +144,7 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False,
     With ``units``, a unit at a time (``units.py``) when the document is marked into units
     and its styles allow it; else in one pass. Both give the same pages; units cost more
     the first time (each is parsed and styled on its own, after a lead page) and much less
-    when most are kept from the last build in this process (which ``units`` asks for).
+    when most are kept from the last build, in this process or its store (``units.py``).
     With ``before_fork`` (called before a second process is forked), a long book's second
     half is laid out meanwhile in a second process (``ahead.py``)."""
     import_weasyprint()

@@ -88,8 +88,8 @@ class Joined:
 #: numbers it found: the next build starts from them.
 _KEPT: dict[str, Unit] = {}
 _NUMBERS: dict[str, int] = {}
-#: Where to read what the last build in another process kept (``unitstore``), once.
-_STORED: list[Callable[[], bytes | None]] = []
+#: What the last build in another process kept (``unitstore``), until this process lays out.
+_STORED: list[bytes] = []
 
 
 @contextmanager
@@ -106,13 +106,18 @@ def kept_aside() -> Iterator[None]:
         _NUMBERS.update(numbers)
 
 
-def restore(read: Callable[[], bytes | None], forget: bool = False) -> None:
+def restore(data: bytes | None, forget: bool = False) -> None:
     """Start the next layout by units from the units another process kept
-    (``unitstore.dumps``), as ``read()`` gives them then, unless this process keeps units of
-    its own (let go first with ``forget``: a build that is not ``watch``'s)."""
+    (``unitstore.dumps``: ``data``), unless this process keeps units of its own (let go
+    first with ``forget``: a build that is not ``watch``'s)."""
     for kept in (_KEPT, _NUMBERS) if forget else ():
         kept.clear()
-    _STORED[:] = [] if _KEPT else [read]
+    _STORED[:] = [data] if data is not None and not _KEPT else []
+
+
+def keeps() -> bool:
+    """Whether this process keeps units of a layout before (``watch``)."""
+    return bool(_KEPT)
 
 
 def stored(before=None) -> bytes | None:
@@ -134,11 +139,18 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
     head, tail, pieces = parts
     rtl = book.direction == "rtl"
     render = _renderer(book, base_url)
-    data = _STORED.pop()() if _STORED else None
-    if data is not None:
-        from .unitstore import take
 
-        taken = take(data, render, head + tail, fetcher_for(), _collector(lambda name: None, {}))
+    def laid_out_empty():
+        """The book's document laid out empty, which parses its stylesheets and registers
+        their fonts with this build's configuration, as the first unit would; its layout
+        context (the one an SVG image of a unit from elsewhere is drawn with)."""
+        return render(head + tail, fetcher_for(), _collector(lambda name: None, {}))[3]
+
+    if _STORED:
+        from .unitstore import loads
+
+        taken = loads(_STORED.pop(), render.sheets.font_config, fetcher_for(),
+                      laid_out_empty())
         _KEPT.update(taken[0] if taken else {})
         _NUMBERS.update(taken[1] if taken else {})
     owner = {name: index for index, piece in enumerate(pieces) for name in _ID.findall(piece)}
@@ -167,7 +179,7 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
 
     def first_parse() -> None:           # the stylesheets parsed (fonts registered) here
         before_fork()
-        render(head + tail, fetcher_for(), _collector(lambda name: None, {}))
+        laid_out_empty()
 
     ahead = Ahead.start(chain, pieces, _KEPT.update, first_parse) if (
         before_fork is not None and not _KEPT) else None

@@ -3,22 +3,26 @@
 ``watch`` keeps each unit's laid-out pages, and what painting them wrote, in memory: after a
 one-word edit only the edited chapter is laid out and painted (``units.py``,
 ``keptpages.py``, ``textruns.py``). A build in a new process began from nothing, and took as
-long as the first. Here the units one build kept are pickled (the C pickler: the long book's
-308 pages, 53 MB in about 0.3 s; read back in about 0.2 s), for the output folder to hold
+long as the first. Here the units one build kept are pickled (the C pickler: the generated
+long book's 248 pages, 54 MB in about 0.3 s; read back in about 0.2 s), after what the
+next build wants before its layout (``first``), for the output folder to hold
 (``builder/unitstore.py``, which seals them).
 
 What a unit holds that belongs to the process that laid it out is not written, and is given
 back by the process that reads it:
 
 - the font configuration (each ``@font-face`` registered with fontconfig): the next build's,
-  once the book's stylesheets are parsed into it (``units.py`` does that first);
+  once the book's stylesheets are parsed into it (``units.py`` does that first, laying
+  the book's document out empty);
 - the URL fetcher: the next build's, confined to the book as every fetcher is;
 - WeasyPrint's layout context: an SVG image is drawn with the next build's; a unit's own is
   gone, so a unit whose first page moved is laid out again rather than numbered again;
-- a colour profile (Pillow's): made again from its bytes.
+- a colour profile (Pillow's): made again from its bytes; an SVG image without the PDF
+  stream it was last drawn on; an absolutely positioned box's placeholder as its box.
 
-The bytes begin with what wrote them: Bindery's version and a digest of its ``pdf/`` code,
-and WeasyPrint's, pydyf's and Python's versions. Another header is not read.
+The bytes begin with what wrote them, in two lines: Bindery's version, a digest of all its
+modules and Python's version; then WeasyPrint's and pydyf's versions and the text libraries
+loaded (``header``). Another header is not read.
 """
 
 from __future__ import annotations
@@ -155,15 +159,6 @@ def first(data: bytes) -> Any:
             return pickle.load(io.BytesIO(memoryview(data)[data.index(b"\n", len(start)) + 1:]))
     except Exception:            # noqa: BLE001 - a store that does not read is not used
         return None
-
-
-def take(data: bytes, render, empty: str, fetcher, collector) -> tuple[dict, dict] | None:
-    """The units and numbers stored in ``data``, given this build's fonts, ``fetcher`` and
-    the layout context of the book's document laid out ``empty`` by ``render``
-    (``units._renderer``): which parses its stylesheets and registers their fonts first, as
-    the first unit laid out would."""
-    context = render(empty, fetcher, collector)[3]
-    return loads(data, render.sheets.font_config, fetcher, context)
 
 
 @contextmanager

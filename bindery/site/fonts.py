@@ -11,7 +11,6 @@ text needs more, or that brings its own fonts, gets its subsets made in the buil
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import re
@@ -47,9 +46,10 @@ def web_fonts(css: str, sandbox: Sandbox, characters: str) -> tuple[str, dict[st
         if wanted == REPERTOIRE_TEXT and made.is_file():
             fonts[f"fonts/{name}.woff2"] = read_file(made, "font")
         else:
-            key = (hashlib.sha256(read_file(source, "font")).hexdigest(), wanted)
+            data = read_file(source, "font")
+            key = (hashlib.sha256(data).hexdigest(), wanted)
             if key not in _MADE:
-                _MADE[key] = woff2(source, source.stat().st_mtime_ns, wanted)
+                _MADE[key] = woff2(source, wanted, data)
             fonts[f"fonts/{name}.woff2"] = _MADE[key]
             _USED.add(key)
         licence = source.parent / "OFL.txt"
@@ -79,10 +79,9 @@ def restore(made) -> None:
                      if isinstance(key, tuple) and isinstance(data, bytes))
 
 
-@functools.lru_cache(maxsize=64)
-def woff2(path: Path, stamp: int, characters: str) -> bytes:
-    """A WOFF2 subset of the font at ``path`` for ``characters``, its features kept (small
-    capitals, ligatures, old-style figures); cached while the file is unchanged."""
+def woff2(path: Path, characters: str, data: bytes | None = None) -> bytes:
+    """A WOFF2 subset of the font at ``path`` (whose bytes ``data`` are, when given) for
+    ``characters``, its features kept (small capitals, ligatures, old-style figures)."""
     import logging
 
     from fontTools import subset
@@ -98,7 +97,7 @@ def woff2(path: Path, stamp: int, characters: str) -> bytes:
     options.notdef_outline = True
     options.recalc_timestamp = False
     try:
-        font = subset.load_font(io.BytesIO(read_file(path, "font")), options,
+        font = subset.load_font(io.BytesIO(data or read_file(path, "font")), options,
                                 dontLoadGlyphNames=False)
     except Exception as error:  # noqa: BLE001 - fontTools raises many kinds
         raise BookError(f"cannot read the font: {error}", path) from None
@@ -141,7 +140,7 @@ def main() -> None:
     (folder / "web").mkdir(exist_ok=True)
     for source in sorted(folder.glob("LinLibertine_*.otf")):
         target = folder / "web" / f"{source.stem}.woff2"
-        target.write_bytes(woff2(source, 0, REPERTOIRE_TEXT))
+        target.write_bytes(woff2(source, REPERTOIRE_TEXT))
         print(f"{target}: {target.stat().st_size} bytes")
 
 
