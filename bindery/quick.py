@@ -15,9 +15,11 @@ else (another option, a changed file, no stamp, a build under way) runs the full
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -68,12 +70,30 @@ def _temporary_folder_of_this_process() -> None:
     removed at exit. WeasyPrint copies the fonts of ``@font-face`` into a folder of its own
     there, a build or two, and removes it when its font configuration is collected: with
     the collector resting at exit (above) it never is, and each build left 1 MB behind."""
-    import shutil
     import tempfile
 
     folder, pid = tempfile.mkdtemp(prefix="bindery-"), os.getpid()
     tempfile.tempdir = folder
-    atexit.register(lambda: os.getpid() == pid and shutil.rmtree(folder, ignore_errors=True))
+    remove = functools.partial(_remove_if_mine, folder, pid)
+    atexit.register(remove)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, functools.partial(_terminated, remove))
+
+
+def _remove_if_mine(folder: str, pid: int) -> None:
+    import shutil
+
+    if os.getpid() == pid:           # not in a process forked from this one
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _terminated(remove, number: int, _frame) -> None:
+    """SIGTERM (``kill``, a service manager stopping ``watch`` or ``serve``) ends the
+    process as it always did, once the temporary folder is gone. (Not by raising an
+    exception: Python drops one raised where a weak reference's callback runs.)"""
+    remove()
+    signal.signal(number, signal.SIG_DFL)
+    os.kill(os.getpid(), number)
 
 
 def unchanged_line(fmt: str, path: str, width: int) -> str:

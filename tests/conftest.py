@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ if "BINDERY_ACE" not in os.environ and _ACE.exists():
 # The key that seals stored layouts (bindery/builder/unitstore.py) is the test run's own,
 # not the key of the user who runs the tests.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="bindery-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 
 @dataclass

@@ -4,6 +4,7 @@ left (`bindery/quick.py`): only while every file it read and folder it listed is
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -156,3 +157,27 @@ def test_a_build_leaves_nothing_in_the_temporary_folder(tmp_path):
                                    "SOURCE_DATE_EPOCH": EPOCH})
         assert done.returncode == 0, done.stderr
         assert list(temporary.iterdir()) == []
+
+
+def test_watch_stopped_by_sigterm_leaves_nothing_in_the_temporary_folder(tmp_path):
+    """A service manager (or ``kill``) stops ``watch`` with SIGTERM: the command ends as
+    the signal ends it, and its temporary folder goes first."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    book = copy_book(TINY, tmp_path / "book")
+    process = subprocess.Popen([sys.executable, "-m", "bindery", "watch", str(book), "--out",
+                                str(tmp_path / "out")], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "TMPDIR": str(temporary),
+                                    "SOURCE_DATE_EPOCH": EPOCH})
+    try:
+        for line in process.stdout:
+            if line.startswith("watching"):
+                break
+        assert list(temporary.iterdir())              # WeasyPrint's fonts, in its folder
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == -signal.SIGTERM
+    finally:
+        process.kill()
+    assert list(temporary.iterdir()) == []
+    assert (tmp_path / "out" / "petit-traite.epub").is_file()

@@ -43,7 +43,7 @@ def test_a_build_killed_at_any_stage_leaves_the_old_outputs(tmp_path, moment):
     process = subprocess.Popen(
         [sys.executable, "-m", "bindery", "build", str(book), "--out", str(out), "-v"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "TMPDIR": str(tmp_path)})
     if moment == "start":
         time.sleep(0.3)
     else:
