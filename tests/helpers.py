@@ -42,7 +42,7 @@ def output_contents(out: Path) -> dict[str, bytes]:
     return {path.relative_to(out).as_posix(): path.read_bytes()
             for path in sorted(out.rglob("*"))
             if path.is_file() and path.name != ".bindery.lock"
-            and path.suffix not in (".units", ".seal")}
+            and path.suffix not in (".units", ".edits", ".seal")}
 
 
 def copy_book(source: Path, target: Path) -> Path:

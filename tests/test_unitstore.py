@@ -65,36 +65,77 @@ def _built(book: Path, out: Path) -> dict:
 
 
 def _slug_files(out: Path) -> tuple[Path, Path]:
-    (manifest,) = out.glob(".bindery-*.json")
-    slug = manifest.name.removeprefix(".bindery-").removesuffix(".json")
-    store, seal = (out / name for name in store_names(slug))
+    """The store's base and its seal."""
+    store, _, seal = _store_files(out)
     return store, seal
 
 
+def _store_files(out: Path) -> tuple[Path, Path, Path]:
+    """The store's base, its edits and its seal."""
+    (manifest,) = out.glob(".bindery-*.json")
+    slug = manifest.name.removeprefix(".bindery-").removesuffix(".json")
+    store, edits, seal = (out / name for name in store_names(slug))
+    return store, edits, seal
+
+
 def _seal(seal: Path, data: bytes, key: bytes | None = None) -> None:
-    """Seal ``data`` as a build does, with this user's key or another."""
+    """Seal ``data`` as a build does a store's base, with this user's key or another."""
     sealed = (hmac.new(key, data, "sha256").hexdigest() if key is not None
               else builder_store.seal_of(data))
-    seal.write_text(json.dumps({"seal": 2, "hmac": sealed}))
+    seal.write_text(json.dumps({"seal": builder_store.SEAL, "units": sealed, "edits": None}))
 
 
 def test_a_new_process_lays_out_only_the_edited_chapter(tmp_path):
     book = generated_book(tmp_path / "book", chapters=8)
     cold = _built(book, tmp_path / "out")
-    store, seal = _slug_files(tmp_path / "out")
-    assert store.read_bytes().startswith(unitstore.header())
-    assert json.loads(seal.read_bytes())["hmac"] == builder_store.seal_of(store.read_bytes())
+    store, edits, seal = _store_files(tmp_path / "out")
+    base = store.read_bytes()
+    assert base.startswith(unitstore.header()) and not edits.exists()
+    assert json.loads(seal.read_bytes()) == {"seal": builder_store.SEAL, "edits": None,
+                                             "units": builder_store.seal_of(base)}
     assert cold["rendered"] >= 10 and cold["painted"] >= cold["pages"]   # all of it
     assert cold["converted"] == 8
-    chapter = book / "text" / "c03.md"
+    for edit, name in enumerate(("c03", "c06", "c03")):
+        chapter = book / "text" / f"{name}.md"
+        chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
+                           "utf-8")
+        edited = _built(book, tmp_path / "out")
+        # The empty document that takes the store back, and the edited chapter; its pages
+        # are painted, and those where the PDF meets a font first.
+        assert edited["rendered"] == 2 and edited["pages"] == cold["pages"], edit
+        assert edited["converted"] == 1                 # the others as the store kept them
+        assert edited["painted"] <= cold["pages"] // 3, (edit, edited, cold)
+        # The store's base is as the cold build left it: the edited chapters are written
+        # beside it, as edits (two chapters of eight, after the second edit).
+        assert store.read_bytes() == base
+        sealed = json.loads(seal.read_bytes())
+        assert sealed["units"] == builder_store.seal_of(base)
+        assert sealed["edits"] == builder_store.seal_of(edits.read_bytes())
+        assert edits.stat().st_size < len(base) // 2
+        _built(book, tmp_path / "new")
+        assert output_contents(tmp_path / "out") == output_contents(tmp_path / "new"), edit
+        shutil.rmtree(tmp_path / "new")
+    # Edits changed by a bit do not verify: the base is not read without them either.
+    data = bytearray(edits.read_bytes())
+    data[-100] ^= 1
+    edits.write_bytes(bytes(data))
     chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
                        "utf-8")
+    assert _built(book, tmp_path / "out")["rendered"] >= 10
+    # An edit of more than a quarter of the book's pages writes the whole store again.
+    for name in ("c01", "c02", "c04", "c05"):
+        chapter = book / "text" / f"{name}.md"
+        chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
+                           "utf-8")
     edited = _built(book, tmp_path / "out")
-    # The empty document that takes the store back, and the edited chapter; its pages are
-    # painted, and those where the PDF meets a font first.
-    assert edited["rendered"] == 2 and edited["pages"] == cold["pages"]
-    assert edited["converted"] == 1                     # the others as the store kept them
-    assert edited["painted"] <= cold["pages"] // 3, (edited, cold)
+    assert edited["rendered"] == 5 and edited["converted"] == 4
+    assert store.read_bytes() != base
+    assert json.loads(seal.read_bytes()) == {"seal": builder_store.SEAL, "edits": None,
+                                             "units": builder_store.seal_of(store.read_bytes())}
+    chapter = book / "text" / "c07.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
+                       "utf-8")
+    assert _built(book, tmp_path / "out")["rendered"] == 2
     _built(book, tmp_path / "new")
     assert output_contents(tmp_path / "out") == output_contents(tmp_path / "new")
 
@@ -200,7 +241,7 @@ def test_force_and_other_code_do_not_read_the_store(tmp_path, monkeypatch):
     assert reads == []
     store, _ = _slug_files(tmp_path / "out")
     data = store.read_bytes()
-    assert unitstore.loads(data.replace(b"bindery-units 1\nbindery ", b"bindery-units 1\nbinderz ",
+    assert unitstore.loads(data.replace(b"bindery-units 2\nbindery ", b"bindery-units 2\nbinderz ",
                                         1), None, None, None) is None
 
 
@@ -209,14 +250,18 @@ def test_clean_removes_the_store_and_only_bindery_s(tmp_path):
 
     from bindery.cli import main
 
-    book = copy_book(TINY, tmp_path / "book")
+    book = generated_book(tmp_path / "book", chapters=8)
     build(BuildRequest(book, tmp_path / "out", ("pdf",)))
-    store, seal = _slug_files(tmp_path / "out")
-    assert store.exists() and seal.exists()
+    chapter = book / "text" / "c03.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
+                       "utf-8")
+    build(BuildRequest(book, tmp_path / "out", ("pdf",)))
+    store, edits, seal = _store_files(tmp_path / "out")
+    assert store.exists() and edits.exists() and seal.exists()
     seal.write_text("my notes")                   # a file of the user's with the seal's name
     result = CliRunner().invoke(main, ["clean", str(book), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert not store.exists()
+    assert not store.exists() and not edits.exists()
     assert seal.read_text() == "my notes"
 
 

@@ -40,8 +40,9 @@ def stamp_name(slug: str) -> str:
 
 def store_names(slug: str) -> dict[str, bytes]:
     """The files of a book's stored units (``unitstore.py``), each with how it begins: the
-    units, and the seal that says this user's Bindery wrote them."""
-    return {f".bindery-{slug}.units": b"bindery-units ", f".bindery-{slug}.seal": b'{"seal": '}
+    units, the edits to them since, and the seal that says this user's Bindery wrote them."""
+    return {f".bindery-{slug}.units": b"bindery-units ", f".bindery-{slug}.edits":
+            b"bindery-units ", f".bindery-{slug}.seal": b'{"seal": '}
 
 
 def own_files(slug: str) -> dict[str, bytes]:

@@ -235,27 +235,29 @@ class OutputFolder:
 
     def write_own(self, name: str, data: bytes, start: bytes) -> os.stat_result | None:
         """Write ``name``, a file Bindery keeps that begins with ``start`` (``own_files``), in
-        place of the last, never of another file; its ``os.stat``, None when one is in the way."""
+        place of the last, never of another file; its ``os.stat``, None when one is in the way.
+        Not flushed: a cache, checked before use (torn by a crash, it costs speed only)."""
         path = self.path / name
         if os.path.lexists(path):
             old = self.read(name, len(start), head=True)
             if old is None or not old.startswith(start):
                 return None
-        temporary = self._write_temporary(name, data)
+        temporary = self._write_temporary(name, data, sync=False)
         os.replace(self.path / temporary, path)
         return os.lstat(path)
 
-    def _write_temporary(self, name: str, data: bytes | Folder) -> str:
+    def _write_temporary(self, name: str, data: bytes | Folder, sync: bool = True) -> str:
         temporary = f".{name}.{os.getpid()}.tmp"
         if isinstance(data, Folder):
             _remove(self.path / temporary)
             write_folder(self.path / temporary, data)
         else:
-            self._write_file(temporary, data, exclusive=True)
+            self._write_file(temporary, data, exclusive=True, sync=sync)
         return temporary
 
-    def _write_file(self, name: str, data: bytes, exclusive: bool = False) -> None:
-        """Write and flush a file of the folder, never through a link."""
+    def _write_file(self, name: str, data: bytes, exclusive: bool = False,
+                    sync: bool = True) -> None:
+        """Write and flush (but not to ``sync``) a file of the folder, never through a link."""
         path = self.path / name
         flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
         try:
@@ -267,7 +269,8 @@ class OutputFolder:
             view = memoryview(data)
             while view:
                 view = view[os.write(handle, view):]
-            os.fsync(handle)
+            if sync:
+                os.fsync(handle)
         except OSError:
             os.close(handle)
             os.unlink(path)

@@ -4,14 +4,17 @@ in a new process, and only when this user's Bindery sealed it.
 A build that lays the book out a unit at a time leaves its units in ``.bindery-<slug>.units``
 (``pdf/unitstore.py`` makes the bytes). The next build in a new process starts from them, as
 ``watch`` starts from the units it keeps in memory: after a one-word edit, only the edited
-chapter is laid out and painted.
+chapter is laid out and painted. It then writes only the units not as the store's base held
+them, as edits beside it (``.bindery-<slug>.edits``), while their pages are a quarter of
+the book's or fewer: one chapter, not the whole book's units again.
 
 Reading the store unpickles it, which can run any code the file names: a file that came with
 a book (an archive, a checkout, a synced or shared folder), or that someone else wrote into
 the folder, must never be read. So the build writes a seal beside it,
-``.bindery-<slug>.seal``: an HMAC-SHA256 of the store's bytes under a key of this user's
-(``$XDG_CACHE_HOME/bindery/seal.key``, made once, 32 random bytes, readable by this user
-only; the one file Bindery keeps outside the book's folders and the output folder). No one
+``.bindery-<slug>.seal``: an HMAC-SHA256 of the base's bytes, and one of the edits', under
+a key of this user's (``$XDG_CACHE_HOME/bindery/seal.key``, made once, 32 random bytes,
+readable by this user only; the one file Bindery keeps outside the book's folders and the
+output folder). No one
 without the key can seal a store; a store whose seal does not verify is not read, and the
 book is laid out from nothing. Where the key cannot be made or read, no store is written or
 read.
@@ -30,6 +33,12 @@ from .manifest import store_names
 from .outdir import OutputFolder
 from .request import BuildRequest
 
+#: The seal's format: the HMAC of the store's base, and of its edits (or null).
+SEAL = 3
+#: The seal of the base each output folder's store had when this process read it, by
+#: (folder, slug): edits written to that base are sealed with it.
+_BASES: dict[tuple, str] = {}
+
 
 def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
     """Give this process's next conversion the chapters, its next layout the units and its
@@ -42,8 +51,9 @@ def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
 
     if request.keep_layout and units.keeps():
         return                 # watch keeps its own, from its first build on
+    _BASES.pop((folder.path, slug), None)
     data = None if request.force else _read(folder, slug)
-    before = first(data) if data is not None else None
+    before = first(data[1] or data[0]) if data is not None else None
     before = before if isinstance(before, dict) else {}
     memo.restore(before.get("memo"), forget=not request.keep_layout)
     if before.get("fonts"):
@@ -52,24 +62,36 @@ def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
     units.restore(data, forget=not request.keep_layout)
 
 
-def _read(folder: OutputFolder, slug: str) -> bytes | None:
-    (store, start), (seal_name, _) = store_names(slug).items()
+def _read(folder: OutputFolder, slug: str) -> tuple[bytes, bytes | None] | None:
+    """The store's base and edits (None: none since the base), when the seal verifies."""
+    (store, start), (edits_name, _), (seal_name, _) = store_names(slug).items()
     try:
         seal = json.loads(folder.read(seal_name, 4096) or b"null")
-        data = folder.read(store, 1 << 40) if isinstance(seal, dict) else None
+        if not isinstance(seal, dict) or seal.get("seal") != SEAL:
+            return None
+        data = folder.read(store, 1 << 40)
+        edits = folder.read(edits_name, 1 << 40) if seal.get("edits") is not None else None
     except (OSError, ValueError):
         return None
-    if data is None or not data.startswith(start) or not isinstance(seal.get("hmac"), str):
+    if not (_verified(data, start, seal.get("units")) and (
+            seal.get("edits") is None or _verified(edits, start, seal["edits"]))):
         return None
-    expected = seal_of(data)
-    return data if expected is not None and hmac.compare_digest(expected, seal["hmac"]) else None
+    _BASES[folder.path, slug] = seal["units"]
+    return data, edits
+
+
+def _verified(data: bytes | None, start: bytes, sealed) -> bool:
+    expected = seal_of(data) if data is not None and data.startswith(start) else None
+    return (isinstance(sealed, str) and expected is not None
+            and hmac.compare_digest(expected, sealed))
 
 
 def leave(folder: OutputFolder, slug: str) -> None:
-    """Store the units this process keeps from its last layout, and seal them; nothing
-    when it keeps none, when there is no key to seal with, or when a file Bindery did not
-    make is in the way. A store that cannot be written costs the next build its speed, not
-    this build its outputs (written already)."""
+    """Store the units this process keeps from its last layout, and seal them: as edits
+    to the base it read while few changed, else as a new base. Nothing when it keeps none,
+    when there is no key to seal with, or when a file Bindery did not make is in the way.
+    A store that cannot be written costs the next build its speed, not this build its
+    outputs (written already)."""
     from ..convert import memo
     from ..pdf import units
     from ..site import fonts
@@ -77,14 +99,17 @@ def leave(folder: OutputFolder, slug: str) -> None:
     try:
         if _key() is None:
             return             # nothing to seal with: nothing pickled for nothing
-        data = units.stored({"memo": memo.kept(), "fonts": fonts.kept()})
-        sealed = seal_of(data) if data is not None else None
-        if sealed is None:
+        made = units.stored({"memo": memo.kept(), "fonts": fonts.kept()})
+        base = _BASES.pop((folder.path, slug), None)
+        if made is None or (made[1] and base is None):
             return
-        (store, start), (seal_name, seal_start) = store_names(slug).items()
-        if folder.write_own(store, data, start) is not None:
-            folder.write_own(seal_name, json.dumps({"seal": 2, "hmac": sealed}).encode(),
-                             seal_start)
+        data, edits = made
+        sealed = seal_of(data)
+        (store, start), (edits_name, _), (seal_name, seal_start) = store_names(slug).items()
+        if folder.write_own(edits_name if edits else store, data, start) is not None:
+            seal = {"seal": SEAL, "units": base if edits else sealed,
+                    "edits": sealed if edits else None}
+            folder.write_own(seal_name, json.dumps(seal).encode(), seal_start)
     except Exception:            # noqa: BLE001 - see above
         return
 

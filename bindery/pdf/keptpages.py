@@ -243,6 +243,12 @@ def settle(pages: list) -> None:
             box.__dict__[_PAINTED] = (id(box) if owner is True else None, painted)
 
 
+def painted_kinds(pages: list) -> tuple:
+    """The kinds of PDF each page of ``pages`` keeps what painting it wrote for."""
+    return tuple(tuple(sorted(box.__dict__.get(_PAINTED, (None, {}))[1]))
+                 for box in map(page_box, pages))
+
+
 def _painted(box) -> dict:
     """What ``box`` keeps, by kind of PDF: its own, not that of the box it was copied from
     (a copy shares its original's attributes: the binding's blank pages are copies)."""

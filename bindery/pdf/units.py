@@ -106,12 +106,16 @@ def kept_aside() -> Iterator[None]:
         _NUMBERS.update(numbers)
 
 
-def restore(data: bytes | None, forget: bool = False) -> None:
-    """Start the next layout by units from the units another process kept
-    (``unitstore.dumps``: ``data``), unless this process keeps units of its own (let go
-    first with ``forget``: a build that is not ``watch``'s)."""
-    for kept in (_KEPT, _NUMBERS) if forget else ():
-        kept.clear()
+def restore(data: tuple[bytes, bytes | None] | None, forget: bool = False) -> None:
+    """Start the next layout by units from the units another process kept (``data``: the
+    store's base and edits, ``unitstore.taken``), unless this process keeps units of its
+    own (let go first with ``forget``: a build that is not ``watch``'s)."""
+    if forget:
+        from .unitstore import forget as forget_base
+
+        _KEPT.clear()
+        _NUMBERS.clear()
+        forget_base()
     _STORED[:] = [data] if data is not None and not _KEPT else []
 
 
@@ -120,12 +124,13 @@ def keeps() -> bool:
     return bool(_KEPT)
 
 
-def stored(before=None) -> bytes | None:
-    """The units this process keeps, after ``before``, as bytes for a next process (None:
-    none, or unwritable)."""
-    from .unitstore import dumps
+def stored(before=None) -> tuple[bytes, bool] | None:
+    """The units this process keeps, after ``before``, as bytes for a next process, and
+    whether they are edits to the store it read (``unitstore.stored``; None: none, or
+    unwritable)."""
+    from .unitstore import stored
 
-    return dumps(_KEPT, _NUMBERS, before) if _KEPT else None
+    return stored(_KEPT, _NUMBERS, before) if _KEPT else None
 
 
 def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
@@ -147,10 +152,10 @@ def lay_out_units(book: Book, parts: tuple[str, str, list[str]], base_url: str,
         return render(head + tail, fetcher_for(), _collector(lambda name: None, {}))[3]
 
     if _STORED:
-        from .unitstore import loads
+        from .unitstore import taken as taken_back
 
-        taken = loads(_STORED.pop(), render.sheets.font_config, fetcher_for(),
-                      laid_out_empty())
+        taken = taken_back(*_STORED.pop(), render.sheets.font_config, fetcher_for(),
+                           laid_out_empty())
         _KEPT.update(taken[0] if taken else {})
         _NUMBERS.update(taken[1] if taken else {})
     owner = {name: index for index, piece in enumerate(pieces) for name in _ID.findall(piece)}

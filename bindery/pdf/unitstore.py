@@ -40,15 +40,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from .keptpages import portable, settle
+from .keptpages import painted_kinds, portable, settle
 
-MAGIC = b"bindery-units 1\n"
+MAGIC = b"bindery-units 2\n"
 #: The libraries WeasyPrint lays text out with, by the start of their file names (not
 #: those of the same name that Pillow brings with it, loaded when the cover is drawn).
 _SHAPING = ("libpango-1.0.so", "libpangoft2-1.0.so", "libharfbuzz.so", "libfontconfig.so",
             "libfreetype.so")
 #: What ``_here`` gives back while ``loads`` reads: name -> this process's object.
 _GIVEN: dict[str, Any] = {}
+#: The units this process took back from a store's base (key -> the unit, and the kinds of
+#: PDF its pages kept their painting for): those still the same are not written again.
+_BASE: dict[str, tuple] = {}
+#: A store's changed units are written as edits to its base while their pages are at most
+#: this share of the book's; beyond, the whole store is written again.
+EDITS_SHARE = 0.25
 
 
 @functools.cache
@@ -92,10 +98,65 @@ def _libraries() -> str:
     return f"libraries {digest.hexdigest()[:16]}"
 
 
-def dumps(kept: dict, numbers: dict, before: Any = None) -> bytes | None:
+def stored(kept: dict, numbers: dict, before: Any = None) -> tuple[bytes, bool] | None:
+    """The units ``kept`` as bytes for a next process (``dumps``), and whether they are
+    edits to the store's base that this process read: only the units not the same as
+    there, and the keys of all, while those are few (a one-word edit: one chapter, not the
+    book's 54 MB again); else all of them, a new base. None when they cannot be written."""
+    changed = {key: unit for key, unit in kept.items() if not _as_in_base(key, unit)}
+    if _BASE and _pages(changed) <= EDITS_SHARE * _pages(kept):
+        data = dumps(changed, numbers, before, keys=tuple(kept))
+        return None if data is None else (data, True)
+    data = dumps(kept, numbers, before)
+    return None if data is None else (data, False)
+
+
+def taken(base: bytes, edits: bytes | None, font_config, fetcher,
+          context) -> tuple[dict, dict] | None:
+    """The units and numbers a store holds: its base's (``dumps``), with its ``edits``
+    (``stored``) in place; what comes from the base is remembered (``stored``)."""
+    _BASE.clear()
+    found = loads(base, font_config, fetcher, context)
+    edited = loads(edits, font_config, fetcher, context) if edits is not None else None
+    if found is None or (edits is not None and edited is None):
+        return None
+    kept, numbers, _ = found
+    _BASE.update((key, (unit, painted_kinds(unit.document.pages)))
+                 for key, unit in kept.items())
+    if edited is not None:
+        changed, numbers, keys = edited
+        kept = {key: changed.get(key) or kept.get(key) for key in keys}
+        if not all(kept.values()):
+            return None
+        for key in changed:
+            _BASE.pop(key, None)
+    return kept, numbers
+
+
+def forget() -> None:
+    """Let go of what this process took back from a store's base."""
+    _BASE.clear()
+
+
+def _as_in_base(key: str, unit) -> bool:
+    """Whether ``unit`` is the one the base holds, its pages' painting kept for the same
+    kinds of PDF. (A page painted again, where the PDF meets a font first, keeps what it
+    wrote this time; the base's is as good, and the next build checks it before use.)"""
+    base = _BASE.get(key)
+    return base is not None and base[0] is unit and base[1] == painted_kinds(
+        unit.document.pages)
+
+
+def _pages(units: dict) -> int:
+    return sum(len(unit.document.pages) for unit in units.values())
+
+
+def dumps(kept: dict, numbers: dict, before: Any = None,
+          keys: tuple | None = None) -> bytes | None:
     """The units ``kept`` (key -> Unit) and the anchors' ``numbers``, as bytes, after
-    ``before`` (plain data a next build wants before its layout: ``first``); None when a
-    unit holds what cannot be written (no store is better than a wrong one)."""
+    ``before`` (plain data a next build wants before its layout: ``first``), with the
+    ``keys`` of all units when ``kept`` holds some of them; None when a unit holds what
+    cannot be written (no store is better than a wrong one)."""
     import copyreg
 
     from weasyprint.css import ColorProfile
@@ -119,14 +180,14 @@ def dumps(kept: dict, numbers: dict, before: Any = None) -> bytes | None:
     pages = [page for unit in kept.values() for page in unit.document.pages]
     with _collector_resting(), portable(pages):
         try:
-            pickler.dump((kept, numbers))
+            pickler.dump((kept, numbers, keys))
         except Exception:        # noqa: BLE001 - something of this process's, not to write
             return None
     return buffer.getvalue()
 
 
-def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict] | None:
-    """The units and numbers ``dumps`` wrote, with this process's ``font_config``,
+def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict, tuple] | None:
+    """The units, numbers and keys ``dumps`` wrote, with this process's ``font_config``,
     ``fetcher`` and layout ``context`` in place of those left out; None when the bytes
     were written by other code, or cannot be read."""
     start = header()
@@ -137,14 +198,15 @@ def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict] | Non
         with _collector_resting():
             stream = io.BytesIO(memoryview(data)[len(start):])
             pickle.load(stream)                 # ``before``: read by ``first``
-            kept, numbers = pickle.load(stream)
+            kept, numbers, keys = pickle.load(stream)
     except Exception:            # noqa: BLE001 - a store that does not read is not used
         return None
     finally:
         _GIVEN.clear()
     for unit in kept.values():
         settle(unit.document.pages)
-    return {key: dataclasses.replace(unit, context=None) for key, unit in kept.items()}, numbers
+    return ({key: dataclasses.replace(unit, context=None) for key, unit in kept.items()},
+            numbers, keys)
 
 
 def first(data: bytes) -> Any:
