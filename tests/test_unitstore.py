@@ -27,7 +27,8 @@ from bindery.pdf import ahead, unitstore
 
 #: Run in a new process: a build of the reading PDF, how many documents it laid out (each
 #: unit laid out is one; the empty document that takes the store back is one more) and how
-#: many pages it painted (not written again as kept) and chapters it converted.
+#: many pages it painted (not written again as kept), chapters it converted and files of
+#: hyphenation patterns it read.
 COUNTED = r"""
 import json, sys
 from pathlib import Path
@@ -50,9 +51,12 @@ Memo.convert = lambda self, chapter, shared, work: convert(
     self, chapter, shared, lambda: converted.append(1) or work())
 painted, paint = [], Page.paint
 Page.paint = lambda *args, **kwargs: painted.append(1) or paint(*args, **kwargs)
+import pyphen
+patterns, read_patterns = [], pyphen.HyphDict.__init__
+pyphen.HyphDict.__init__ = lambda *args: patterns.append(1) or read_patterns(*args)
 report = build(BuildRequest(Path(sys.argv[1]), Path(sys.argv[2]), ("pdf",)))
 print(json.dumps({"rendered": len(rendered), "pages": report.pages, "painted": len(painted),
-                  "converted": len(converted)}))
+                  "converted": len(converted), "patterns": len(patterns)}))
 """
 
 
@@ -94,7 +98,7 @@ def test_a_new_process_lays_out_only_the_edited_chapter(tmp_path):
     assert json.loads(seal.read_bytes()) == {"seal": builder_store.SEAL, "edits": None,
                                              "units": builder_store.seal_of(base)}
     assert cold["rendered"] >= 10 and cold["painted"] >= cold["pages"]   # all of it
-    assert cold["converted"] == 8
+    assert cold["converted"] == 8 and cold["patterns"] == 1
     for edit, name in enumerate(("c03", "c06", "c03")):
         chapter = book / "text" / f"{name}.md"
         chapter.write_text(chapter.read_text("utf-8").replace("compositor", "typesetter", 1),
@@ -104,6 +108,7 @@ def test_a_new_process_lays_out_only_the_edited_chapter(tmp_path):
         # are painted, and those where the PDF meets a font first.
         assert edited["rendered"] == 2 and edited["pages"] == cold["pages"], edit
         assert edited["converted"] == 1                 # the others as the store kept them
+        assert edited["patterns"] == 0                  # as the store kept them
         assert edited["painted"] <= cold["pages"] // 3, (edit, edited, cold)
         # The store's base is as the cold build left it: the edited chapters are written
         # beside it, as edits (two chapters of eight, after the second edit).

@@ -47,7 +47,7 @@ def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
     kept; ``--force`` trusts no store."""
     from ..convert import memo
     from ..pdf import units
-    from ..pdf.unitstore import first
+    from ..pdf.unitstore import first, hyphenation_again
 
     if request.keep_layout and units.keeps():
         return                 # watch keeps its own, from its first build on
@@ -59,6 +59,8 @@ def restore(folder: OutputFolder, slug: str, request: BuildRequest) -> None:
     if before.get("fonts"):
         from ..site import fonts
         fonts.restore(before["fonts"])
+    if before.get("hyphenation"):
+        hyphenation_again(before["hyphenation"])
     units.restore(data, forget=not request.keep_layout)
 
 
@@ -94,12 +96,14 @@ def leave(folder: OutputFolder, slug: str) -> None:
     outputs (written already)."""
     from ..convert import memo
     from ..pdf import units
+    from ..pdf.unitstore import hyphenation
     from ..site import fonts
 
     try:
         if _key() is None:
             return             # nothing to seal with: nothing pickled for nothing
-        made = units.stored({"memo": memo.kept(), "fonts": fonts.kept()})
+        made = units.stored({"memo": memo.kept(), "fonts": fonts.kept(),
+                             "hyphenation": hyphenation()})
         base = _BASES.pop((folder.path, slug), None)
         if made is None or (made[1] and base is None):
             return

@@ -147,6 +147,34 @@ def _as_in_base(key: str, unit) -> bool:
         unit.document.pages)
 
 
+def hyphenation() -> dict:
+    """The hyphenation patterns Pyphen read in this process (and the words it hyphenated
+    with them), by file, with the file's size and time: Pyphen reads the patterns of a
+    language in 0.09 s, unpickled in 0.01 s."""
+    pyphen = sys.modules.get("pyphen")
+    kept = {}
+    for path, patterns in getattr(pyphen, "hdcache", {}).items():
+        try:
+            status = os.stat(path)
+        except OSError:
+            continue
+        kept[str(path)] = (status.st_size, status.st_mtime_ns, patterns)
+    return kept
+
+
+def hyphenation_again(kept: dict) -> None:
+    """Give Pyphen the patterns ``hyphenation`` kept, of the same files."""
+    import pyphen
+
+    for path, (size, time, patterns) in kept.items():
+        try:
+            status = os.stat(path)
+        except OSError:
+            continue
+        if (status.st_size, status.st_mtime_ns) == (size, time):
+            pyphen.hdcache.setdefault(Path(path), patterns)
+
+
 def _pages(units: dict) -> int:
     return sum(len(unit.document.pages) for unit in units.values())
 
@@ -174,7 +202,8 @@ def dumps(kept: dict, numbers: dict, before: Any = None,
     table[ColorProfile], table[SVG], table[AbsolutePlaceholder] = _profile, _svg, _absolute
     buffer = io.BytesIO()
     buffer.write(header())
-    pickle.dump(before, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    ahead = pickle.dumps(before, protocol=pickle.HIGHEST_PROTOCOL)
+    buffer.write(len(ahead).to_bytes(8, "little") + ahead)   # skipped by ``loads``
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = table
     pages = [page for unit in kept.values() for page in unit.document.pages]
@@ -196,8 +225,8 @@ def loads(data: bytes, font_config, fetcher, context) -> tuple[dict, dict, tuple
     _GIVEN.update(fonts=font_config, fetcher=fetcher, context=context)
     try:
         with _collector_resting():
-            stream = io.BytesIO(memoryview(data)[len(start):])
-            pickle.load(stream)                 # ``before``: read by ``first``
+            skip = len(start) + 8 + int.from_bytes(data[len(start):len(start) + 8], "little")
+            stream = io.BytesIO(memoryview(data)[skip:])     # ``before``: ``first`` reads it
             kept, numbers, keys = pickle.load(stream)
     except Exception:            # noqa: BLE001 - a store that does not read is not used
         return None
@@ -216,9 +245,11 @@ def first(data: bytes) -> Any:
     start = code_line()
     if not data.startswith(start) or data.find(b"\n", len(start)) < 0:
         return None
+    at = data.index(b"\n", len(start)) + 1
+    size = int.from_bytes(data[at:at + 8], "little")
     try:
         with _collector_resting():
-            return pickle.load(io.BytesIO(memoryview(data)[data.index(b"\n", len(start)) + 1:]))
+            return pickle.loads(memoryview(data)[at + 8:at + 8 + size])
     except Exception:            # noqa: BLE001 - a store that does not read is not used
         return None
 
