@@ -161,3 +161,31 @@ def test_a_successful_build_holds_no_byte_of_files_outside(default_book):
             assert secret not in data, (fmt, secret)
         assert str(ROOT).encode() not in data, fmt
         assert str(BOOK.resolve()).encode() not in data, fmt
+
+
+def test_no_process_is_forked_while_a_thread_of_pango_s_runs():
+    """Pango matches fonts in threads of its own, which hold fontconfig's lock meanwhile; a
+    process forked then waits for that lock forever (a cold build's second process once
+    hung in fontconfig's mutex). Forking waits for such threads to end, and the work is
+    done here when they do not."""
+    import ctypes
+
+    from bindery.builder.work import Forked, Inline, in_process, quiet_for_fork
+
+    assert quiet_for_fork(timeout=0.5)
+    libc = ctypes.CDLL(None)
+    # A native thread that sleeps 3 s (libc's sleep() as its start routine, 3 its argument)
+    # under the name Pango gives its font matching.
+    thread = ctypes.c_ulong()
+    assert libc.pthread_create(ctypes.byref(thread), None,
+                               ctypes.cast(libc.sleep, ctypes.c_void_p),
+                               ctypes.c_void_p(3)) == 0
+    try:
+        assert libc.pthread_setname_np(thread, b"[pango] FcFontS") == 0
+        assert not quiet_for_fork(timeout=0.2)
+        assert isinstance(in_process(lambda: 42, True), Inline)
+        assert quiet_for_fork(timeout=10)           # the thread has ended
+        second = in_process(lambda: 42, True)
+        assert isinstance(second, Forked) and second.result() == 42
+    finally:
+        libc.pthread_join(thread, None)

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any, Callable
 
 from ..errors import BookError
+
+#: How Pango names its threads (GLib gives a thread's name to the system).
+_PANGO = "[pango]"
 
 
 class Inline:
@@ -115,10 +119,40 @@ def in_thread(work: Callable[[], Any], parallel: bool) -> Threaded | Inline:
 
 
 def in_process(work: Callable[[], Any], parallel: bool) -> Forked | Inline:
-    """In a second process where this system can fork, else here when asked for."""
-    if parallel and hasattr(os, "fork"):
+    """In a second process where this system can fork (and may now, ``quiet_for_fork``),
+    else here when asked for."""
+    if parallel and hasattr(os, "fork") and quiet_for_fork():
         return Forked(work)
     return Inline(work)
+
+
+def quiet_for_fork(timeout: float = 2.0) -> bool:
+    """Whether no thread of Pango's runs in this process, waiting up to ``timeout`` seconds
+    for them to end. Pango 1.50 initialises fontconfig and matches fonts in threads of its
+    own ("[pango] FcInit", "[pango] FcFontSetMatch"), which hold fontconfig's lock
+    meanwhile: a process forked then has the lock held and no thread to let it go, and
+    its first line of text waits forever (a cold build's second process once did). Where
+    threads cannot be listed (no ``/proc``), it cannot tell, and says yes."""
+    tasks = f"/proc/{os.getpid()}/task"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            names = [_thread_name(f"{tasks}/{task}/comm") for task in os.listdir(tasks)]
+        except OSError:
+            return True
+        if not any(name.startswith(_PANGO) for name in names):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+
+
+def _thread_name(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except OSError:                     # the thread ended meanwhile
+        return ""
 
 
 def _child(work, send, receive) -> None:

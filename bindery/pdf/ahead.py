@@ -55,6 +55,10 @@ class Ahead:
             total, index = total + sizes[index], index + 1
         index = min(max(index, 2), len(pieces) - 1)
         before_fork()
+        from ..builder.work import quiet_for_fork
+
+        if not quiet_for_fork():
+            return None                  # a library's thread runs on: all of it here
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
