@@ -49,6 +49,25 @@ def test_an_unchanged_book_rebuilds_nothing(book):
     assert sorted(output.format for output in report.outputs) == sorted(ALL)
 
 
+def test_a_book_with_pictures_outside_images_is_up_to_date_after_its_first_build(tmp_path):
+    """mdBook's books keep their pictures beside the chapters (``src/img/``): the first
+    build records them as inputs, as the next build's plan lists them, so that a build
+    with nothing changed makes nothing (it used to make all seven outputs again), and a
+    changed picture still makes them again."""
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "chapitres" / "img").mkdir()
+    shutil.move(book / "images" / "diagramme.png", book / "chapitres" / "img" / "figure.png")
+    for chapter in (book / "chapitres").glob("*.md"):
+        chapter.write_text(chapter.read_text("utf-8").replace(
+            "../images/diagramme.png", "img/figure.png"), "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    assert rebuild(book).rebuilt == []
+    picture = book / "chapitres" / "img" / "figure.png"
+    picture.write_bytes(picture.read_bytes() + b"\0")     # the same picture, other bytes
+    assert sorted(rebuild(book).rebuilt) == sorted(ALL)
+    assert rebuild(book).rebuilt == []
+
+
 def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
     chapter = book / "chapitres" / "un.md"
     later = time.time() + 100

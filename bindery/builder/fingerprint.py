@@ -50,6 +50,7 @@ class Inputs:
     notes: dict[str, str]       # what only the warnings depend on: the chapter files present
     epub_page_list: bool = True  # the EPUB needs the print layout for its page list
     included: frozenset = frozenset()   # the keys of common only the last build's includes give
+    imaged: frozenset = frozenset()     # the keys of common only the last build's images give
 
     @property
     def common(self) -> dict[str, str]:
@@ -61,6 +62,23 @@ class Inputs:
         common = {key: value for key, value in self.common.items() if key not in self.included}
         return dataclasses.replace(self, groups={**self.groups, "common": {**common, **included}},
                                    included=frozenset(included) - set(common))
+
+    def as_read(self, includes: dict[str, str], images: list[str],
+                book_dir: Path) -> "Inputs":
+        """These inputs as this build read them: with the files its code blocks included
+        (name -> hash) and the pictures its chapters showed (names), where the plan knew
+        only the last build's."""
+        return self.with_includes({f"book/{name}": digest for name, digest in
+                                   includes.items()}).with_images(
+            {f"book/{name}": file_hash(book_dir / name, book_dir) or "" for name in images})
+
+    def with_images(self, used: dict[str, str]) -> "Inputs":
+        """These inputs with the images this build used (key -> hash) instead of those the
+        last build used: what the next build's fingerprint holds, so that a book whose
+        pictures are outside ``images/`` is up to date after its first build."""
+        common = {key: value for key, value in self.common.items() if key not in self.imaged}
+        return dataclasses.replace(self, groups={**self.groups, "common": {**common, **used}},
+                                   imaged=frozenset(used) - set(common))
 
     def of(self, fmt: str) -> dict[str, str]:
         """Every fingerprint the output ``fmt`` depends on."""
@@ -191,11 +209,12 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
         if digest is None:
             return None
         common[f"book/{name}"] = digest
-    images = set(known_images)
     listed(book_dir)                       # a folder of it made a link, or moved away
-    images.update(path.relative_to(book_dir).as_posix()
-                  for path in _tree(book_dir / "images") if path.is_file())
-    for name in sorted(images):
+    in_folder = {path.relative_to(book_dir).as_posix()
+                 for path in _tree(book_dir / "images") if path.is_file()}
+    imaged = {f"book/{name}" for name in known_images} - {f"book/{name}" for name in in_folder}
+    imaged -= set(common)
+    for name in sorted(set(known_images) | in_folder):
         common[f"book/{name}"] = file_hash(book_dir / name, book_dir) or ""
     epub: dict[str, str] = {"book.toml[epub]": _settings(data, "epub")}
     cover = data.get("cover")
@@ -232,4 +251,4 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
         common[key] = file_hash(book_dir / key[len("book/"):], book_dir) or ""
     return Inputs(groups={"common": common, "epub": epub, "booklet": booklet}, notes=notes,
                   epub_page_list=epub_settings.get("page_list", True) is not False,
-                  included=frozenset(included))
+                  included=frozenset(included), imaged=frozenset(imaged))

@@ -355,18 +355,16 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     """Every output is made: now write them and the manifest that describes them."""
     book = Identity(job.book.slug, job.book.identifier)
     inputs = plan.inputs
+    images = sorted({image.original for image in job.book.images})
     if inputs is not None:
-        # The files code blocks included are inputs too, as they were read (the plan knew
-        # only those the last build included).
-        inputs = inputs.with_includes({f"book/{name}": digest
-                                       for name, digest in job.book.includes.items()})
+        inputs = inputs.as_read(job.book.includes, images, request.book_dir)
     previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
     manifest = Manifest(book) if previous is None else dataclasses.replace(
         copy.deepcopy(previous), identity=book)       # the previous one judges what is ours
     if inputs is not None and report.laid_out:
         manifest.common = dict(inputs.common)
         manifest.page_starts = [list(dataclasses.astuple(start)) for start in job.starts]
-    manifest.images = sorted(image.href for image in job.book.images)
+    manifest.images = images
     manifest.includes = list(job.book.includes)
     manifest.warnings = [str(warning) for warning in report.warnings]
     if inputs is not None:
