@@ -6,7 +6,9 @@ one-word edit only the edited chapter is laid out and painted (``units.py``,
 long as the first. Here the units one build kept are pickled (the C pickler: the generated
 long book's 248 pages, 54 MB in about 0.3 s; read back in about 0.2 s), after what the
 next build wants before its layout (``first``), for the output folder to hold
-(``builder/unitstore.py``, which seals them).
+(``builder/unitstore.py``, which seals them). A build that took units back writes, while
+few changed, only those not as the store's base held them, as edits to it (``stored``,
+``taken``): after a one-word edit, one chapter (8 MB there) instead of the whole store.
 
 What a unit holds that belongs to the process that laid it out is not written, and is given
 back by the process that reads it:
@@ -202,8 +204,8 @@ def dumps(kept: dict, numbers: dict, before: Any = None,
     table[ColorProfile], table[SVG], table[AbsolutePlaceholder] = _profile, _svg, _absolute
     buffer = io.BytesIO()
     buffer.write(header())
-    ahead = pickle.dumps(before, protocol=pickle.HIGHEST_PROTOCOL)
-    buffer.write(len(ahead).to_bytes(8, "little") + ahead)   # skipped by ``loads``
+    front = pickle.dumps(before, protocol=pickle.HIGHEST_PROTOCOL)
+    buffer.write(len(front).to_bytes(8, "little") + front)   # skipped by ``loads``
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = table
     pages = [page for unit in kept.values() for page in unit.document.pages]
