@@ -128,8 +128,8 @@ def in_process(work: Callable[[], Any], parallel: bool) -> Forked | Inline:
 
 def quiet_for_fork(timeout: float = 2.0) -> bool:
     """Whether no thread of Pango's runs in this process, waiting up to ``timeout`` seconds
-    for them to end. Pango 1.50 initialises fontconfig and matches fonts in threads of its
-    own ("[pango] FcInit", "[pango] FcFontSetMatch"), which hold fontconfig's lock
+    for them to end. Pango 1.50 works with fontconfig in threads of its own, named
+    "[pango] ..." ("[pango] FcInit" initialises fontconfig), which hold fontconfig's lock
     meanwhile: a process forked then has the lock held and no thread to let it go, and
     its first line of text waits forever (a cold build's second process once did). Where
     threads cannot be listed (no ``/proc``), it cannot tell, and says yes."""
