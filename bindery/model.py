@@ -40,6 +40,7 @@ class Image:
     href: str          # path inside the EPUB, relative to the package document: images/x.jpg
     media_type: str
     original: str = ""  # its path in the book folder, as the chapters' XHTML refers to it
+    digest: str = ""    # the SHA-256 of the file as it was read (an input of the build)
 
 
 @dataclass(frozen=True)

@@ -63,14 +63,13 @@ class Inputs:
         return dataclasses.replace(self, groups={**self.groups, "common": {**common, **included}},
                                    included=frozenset(included) - set(common))
 
-    def as_read(self, includes: dict[str, str], images: list[str],
-                book_dir: Path) -> "Inputs":
+    def as_read(self, includes: dict[str, str], images: dict[str, str]) -> "Inputs":
         """These inputs as this build read them: with the files its code blocks included
-        (name -> hash) and the pictures its chapters showed (names), where the plan knew
-        only the last build's."""
+        and the pictures its chapters showed (name -> the hash of what was read), where the
+        plan knew only the last build's."""
         return self.with_includes({f"book/{name}": digest for name, digest in
                                    includes.items()}).with_images(
-            {f"book/{name}": file_hash(book_dir / name, book_dir) or "" for name in images})
+            {f"book/{name}": digest for name, digest in images.items()})
 
     def with_images(self, used: dict[str, str]) -> "Inputs":
         """These inputs with the images this build used (key -> hash) instead of those the

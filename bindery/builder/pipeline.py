@@ -355,16 +355,16 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     """Every output is made: now write them and the manifest that describes them."""
     book = Identity(job.book.slug, job.book.identifier)
     inputs = plan.inputs
-    images = sorted({image.original for image in job.book.images})
+    images = {image.original: image.digest for image in job.book.images}
     if inputs is not None:
-        inputs = inputs.as_read(job.book.includes, images, request.book_dir)
+        inputs = inputs.as_read(job.book.includes, images)
     previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
     manifest = Manifest(book) if previous is None else dataclasses.replace(
         copy.deepcopy(previous), identity=book)       # the previous one judges what is ours
     if inputs is not None and report.laid_out:
         manifest.common = dict(inputs.common)
         manifest.page_starts = [list(dataclasses.astuple(start)) for start in job.starts]
-    manifest.images = images
+    manifest.images = sorted(images)
     manifest.includes = list(job.book.includes)
     manifest.warnings = [str(warning) for warning in report.warnings]
     if inputs is not None:

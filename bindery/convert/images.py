@@ -3,6 +3,7 @@ its name in the EPUB unique in the book; its ``src`` the file's own path for pri
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -47,13 +48,15 @@ def check_image(image: Token, env: dict, token: Token) -> None:
         raise BookError(f"image `{src}` is a {resolved.suffix or 'file'} file; EPUB allows "
                         f"{allowed}", chapter.source, line)
     try:
-        problem = image_problem(read_file(resolved, "image"), suffix)
+        data = read_file(resolved, "image")
+        problem = image_problem(data, suffix)
     except BookError as error:
         raise BookError(f"image `{src}`: {error.message}", chapter.source, line) from None
     if problem is not None:
         raise BookError(f"image `{src}` {problem}", chapter.source, line)
     original = name_as_written(path, book.root)
-    image_record = _register(env["names"], resolved, original, media_type)
+    image_record = _register(env["names"], resolved, original, media_type,
+                             hashlib.sha256(data).hexdigest())
     env["images"].setdefault(image_record.href, image_record)
     # Chapters live in text/ in the EPUB and in the print document's base folder; the
     # EPUB maps the file's own path to its name in the package.
@@ -61,8 +64,8 @@ def check_image(image: Token, env: dict, token: Token) -> None:
     image.attrs.pop("title", None)
 
 
-def _register(names: dict[str, Path], source: Path, original: str,
-              media_type: str) -> Image:
+def _register(names: dict[str, Path], source: Path, original: str, media_type: str,
+              digest: str) -> Image:
     """The image's name in the EPUB: its path with safe characters, made unique in the book
     (``images/a b.png`` and ``images/a_b.png`` are two files, so two names)."""
     href = "/".join(_safe_segment(segment) for segment in original.split("/"))
@@ -71,7 +74,8 @@ def _register(names: dict[str, Path], source: Path, original: str,
     while names.setdefault(href, source) != source:
         number += 1
         href = f"{stem}-{number}{dot}{suffix}"
-    return Image(source=source, href=href, media_type=media_type, original=original)
+    return Image(source=source, href=href, media_type=media_type, original=original,
+                 digest=digest)
 
 
 def _safe_segment(segment: str) -> str:
