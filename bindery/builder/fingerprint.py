@@ -99,7 +99,8 @@ def source_name(key: str, book_dir: Path) -> str:
     return key          # Bindery's own files, SOURCE_DATE_EPOCH, the command line's options
 
 
-def _code_fingerprint() -> str:
+def code_fingerprint() -> str:
+    """Bindery's version and a digest of its code (the manifest's and the store's)."""
     digest = hashlib.sha256(__version__.encode())
     files = _tree(PACKAGE)
     for path in ([path for path in files if path.suffix == ".py"]
@@ -200,7 +201,7 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
         "book.toml": sha256(json.dumps({k: v for k, v in data.items()
                                         if k not in ("booklet", "epub")},
                                        sort_keys=True, default=str).encode()),
-        "bindery": _code_fingerprint(),
+        "bindery": code_fingerprint(),
         "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
     }
     for name in chapters:

@@ -89,7 +89,7 @@ class Joined:
 _KEPT: dict[str, Unit] = {}
 _NUMBERS: dict[str, int] = {}
 #: What the last build in another process kept (``unitstore``), until this process lays out.
-_STORED: list[bytes] = []
+_STORED: list[tuple[bytes, bytes | None]] = []
 
 
 @contextmanager

@@ -72,16 +72,13 @@ def header() -> bytes:
 
 @functools.cache
 def code_line() -> bytes:
-    """The header's first line: Bindery's version and a digest of every module of it, and
-    Python's version. What comes before the units needs only this (no WeasyPrint)."""
-    from .. import __version__
+    """The header's first line: Bindery's version and a digest of its code (as the manifest
+    records them), and Python's version. What comes before the units needs only this (no
+    WeasyPrint)."""
+    from ..builder.fingerprint import code_fingerprint
 
-    code = hashlib.sha256()
-    package = Path(__file__).parent.parent
-    for path in sorted(package.rglob("*.py")):
-        code.update(f"{path.relative_to(package)}".encode() + b"\0" + path.read_bytes())
-    return MAGIC + (f"bindery {__version__} {code.hexdigest()[:16]} python "
-                    f"{sys.version.split()[0]} {platform.machine()}\n").encode()
+    return MAGIC + (f"bindery {code_fingerprint()} python {sys.version.split()[0]} "
+                    f"{platform.machine()}\n").encode()
 
 
 def _libraries() -> str:
