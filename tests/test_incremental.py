@@ -68,6 +68,28 @@ def test_a_book_with_pictures_outside_images_is_up_to_date_after_its_first_build
     assert rebuild(book).rebuilt == []
 
 
+def test_a_new_cover_image_outside_images_makes_the_cover_wrap_again(tmp_path):
+    """The cover image is on the e-book's cover and on the front of the print cover wrap:
+    kept outside ``images/`` (``cover = "art/front.png"``), it was an input of the e-books
+    only, and a new picture left the wrap printing the old one."""
+    from PIL import Image
+
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "art").mkdir()
+    Image.new("RGB", (800, 1200), (200, 30, 30)).save(book / "art" / "front.png")
+    config = book / "book.toml"
+    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    wrap = tmp_path / "out" / "petit-traite-cover.pdf"
+    red = wrap.read_bytes()
+    Image.new("RGB", (800, 1200), (30, 30, 200)).save(book / "art" / "front.png")
+    report = rebuild(book)
+    assert sorted(report.rebuilt) == ["cover", "epub", "kepub", "site"]
+    assert wrap.read_bytes() != red
+    fresh = build_book(book, tmp_path / "fresh", formats=FORMATS).out
+    assert wrap.read_bytes() == (fresh / wrap.name).read_bytes()
+
+
 def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
     chapter = book / "chapitres" / "un.md"
     later = time.time() + 100

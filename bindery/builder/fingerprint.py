@@ -3,8 +3,9 @@
 ``common`` is what the print layout reads (book.toml, the chapters, images, the print
 templates and styles, the fonts, Bindery's own code, SOURCE_DATE_EPOCH): every output
 depends on it, the EPUB through its page map. ``epub`` is what only the EPUB reads (its
-stylesheet and templates, the cover), ``booklet`` what only the booklet reads (its
-settings). Hashing needs no WeasyPrint and no ebooklib, so a build with nothing to do
+stylesheet and templates, its settings), ``cover`` the cover image, wherever it is (the
+e-book's cover and the front of the print cover wrap), ``booklet`` what only the booklet
+reads (its settings). Hashing needs no WeasyPrint and no ebooklib, so a build with nothing to do
 imports neither.
 """
 
@@ -46,7 +47,7 @@ def file_hash(path: Path, root: Path) -> str | None:
 class Inputs:
     """Fingerprints of the sources, by what uses them."""
 
-    groups: dict[str, dict[str, str]]    # "common", "epub", "booklet" -> name -> hash
+    groups: dict[str, dict[str, str]]    # "common", "epub", "cover", "booklet" -> name -> hash
     notes: dict[str, str]       # what only the warnings depend on: the chapter files present
     epub_page_list: bool = True  # the EPUB needs the print layout for its page list
     included: frozenset = frozenset()   # the keys of common only the last build's includes give
@@ -217,13 +218,14 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
     for name in sorted(set(known_images) | in_folder):
         common[f"book/{name}"] = file_hash(book_dir / name, book_dir) or ""
     epub: dict[str, str] = {"book.toml[epub]": _settings(data, "epub")}
+    cover_image: dict[str, str] = {}
     cover = data.get("cover")
     if isinstance(cover, dict):
         cover = cover.get("image")
     if isinstance(cover, str):
         if not relative_name_ok(cover):
             return None
-        epub[f"book/{cover}"] = file_hash(book_dir / cover, book_dir) or ""
+        cover_image[f"book/{cover}"] = file_hash(book_dir / cover, book_dir) or ""
 
     def epub_template(relative: str) -> bool:
         return relative.startswith("epub/")
@@ -249,6 +251,7 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
     included = {f"book/{name}" for name in known_includes} - set(common)
     for key in sorted(included):
         common[key] = file_hash(book_dir / key[len("book/"):], book_dir) or ""
-    return Inputs(groups={"common": common, "epub": epub, "booklet": booklet}, notes=notes,
+    return Inputs(groups={"common": common, "epub": epub, "cover": cover_image,
+                          "booklet": booklet}, notes=notes,
                   epub_page_list=epub_settings.get("page_list", True) is not False,
                   included=frozenset(included), imaged=frozenset(imaged))

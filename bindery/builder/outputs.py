@@ -2,7 +2,8 @@
 how. A new output is a function here and one row in ``OUTPUTS``, not a branch in the build.
 
 ``inputs`` names the groups of source fingerprints an output depends on (``fingerprint``):
-``common`` is what the print layout reads, so every output depends on it. ``layout`` says
+``common`` is what the print layout reads, so every output depends on it; ``cover``, the
+cover image, is read by the e-books and the print cover wrap. ``layout`` says
 the output is made from this build's print layout; ``page_map`` that it needs only the
 layout's page map, which the last build's manifest can give (the EPUB, and what is made from
 it); ``reads`` names an output it is made from (the booklet imposes the reading PDF);
@@ -114,18 +115,18 @@ def _cover(job: "Job", made: dict) -> "Made":
 
 #: Every output, in the order they are listed, made and written.
 OUTPUTS = {kind.format: kind for kind in (
-    OutputKind("epub", ".epub", ("common", "epub"), _epub, page_map=True,
+    OutputKind("epub", ".epub", ("common", "epub", "cover"), _epub, page_map=True,
                either_process=True),
-    OutputKind("kepub", ".kepub.epub", ("common", "epub"), _kepub, page_map=True,
+    OutputKind("kepub", ".kepub.epub", ("common", "epub", "cover"), _kepub, page_map=True,
                reads="epub", either_process=True),
     OutputKind("pdf", ".pdf", ("common",), _reading, layout=True),
     OutputKind("press", "-press.pdf", ("common",), _press, layout=True, own_process=True),
     OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
-    OutputKind("cover", "-cover.pdf", ("common",), _cover, layout=True,
+    OutputKind("cover", "-cover.pdf", ("common", "cover"), _cover, layout=True,
                either_process=True),
-    OutputKind("site", "-site", ("common", "epub", "booklet"), _site, page_map=True,
+    OutputKind("site", "-site", ("common", "epub", "cover", "booklet"), _site, page_map=True,
                reads="epub", gathers=True, folder=True),
-    OutputKind("azw3", ".azw3", ("common", "epub"), _azw3, page_map=True, reads="epub",
+    OutputKind("azw3", ".azw3", ("common", "epub", "cover"), _azw3, page_map=True, reads="epub",
                optional=True, either_process=True),
 )}
 
