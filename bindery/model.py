@@ -225,3 +225,4 @@ class Made:
 
     data: bytes | Folder
     warnings: tuple[BookWarning, ...] = ()
+    read: tuple[tuple[str, str], ...] = ()   # (url, sha256) of the files it read, if known

@@ -11,10 +11,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from .errors import BookError
 from .paths import within
 from .resources import PACKAGE, STYLES, TEMPLATES
+
+
+def url_path(url: str) -> Path:
+    """The path a ``file:`` URL names."""
+    from urllib.request import url2pathname      # 20 ms to import: only when asked
+
+    return Path(url2pathname(unquote(urlsplit(url).path)))
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,15 @@ class Sandbox:
             raise BookError(f"style `{name}` not found", self.book_root / "styles",
                             hint="Bindery looks in the book's styles/ folder, then its own")
         return path
+
+    def book_file(self, url: str) -> str | None:
+        """The name in the book's folder of the file a ``file:`` URL gives (looked up again
+        as ``restyle`` does); None for Bindery's own files and for any other URL."""
+        if urlsplit(url).scheme.lower() != "file":
+            return None
+        path = self.restyle(url_path(url)).resolve()
+        root = self.book_root.resolve()
+        return path.relative_to(root).as_posix() if within(path, root) else None
 
     def restyle(self, path: Path) -> Path:
         """A file under one style folder, looked up again in lookup order.

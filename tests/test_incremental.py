@@ -90,6 +90,33 @@ def test_a_new_cover_image_outside_images_makes_the_cover_wrap_again(tmp_path):
     assert wrap.read_bytes() == (fresh / wrap.name).read_bytes()
 
 
+def test_a_file_a_stylesheet_reads_outside_the_listed_folders_is_an_input(tmp_path):
+    """A book's stylesheet may read any file of the book (a heading's background in
+    ``art/``): the layout's reads are recorded, so that a new picture makes the PDFs again,
+    also after a build that made only the e-books and laid nothing out."""
+    from PIL import Image
+
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "art").mkdir()
+    (book / "styles").mkdir()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(book / "art" / "rule.png")
+    (book / "styles" / "print.css").write_text(
+        (ROOT / "styles" / "print.css").read_text("utf-8")
+        + "\nh1 { background: url(../art/rule.png) no-repeat; }\n", "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    assert rebuild(book).rebuilt == []
+    (book / "styles" / "epub.css").write_text(
+        (ROOT / "styles" / "epub.css").read_text("utf-8") + "\np { margin: 0 }\n", "utf-8")
+    report = rebuild(book)
+    assert report.rebuilt == EBOOKS and not report.laid_out
+    Image.new("RGB", (40, 40), (30, 30, 200)).save(book / "art" / "rule.png")
+    assert sorted(rebuild(book).rebuilt) == sorted(ALL)
+    fresh = build_book(book, tmp_path / "fresh", formats=FORMATS).out
+    for name in ("petit-traite.pdf", "petit-traite-press.pdf"):
+        assert (tmp_path / "out" / name).read_bytes() == (fresh / name).read_bytes()
+    assert rebuild(book).rebuilt == []
+
+
 def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
     chapter = book / "chapitres" / "un.md"
     later = time.time() + 100

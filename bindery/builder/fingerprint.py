@@ -88,6 +88,25 @@ class Inputs:
         return merged
 
 
+def sources_but_chapters(inputs: Inputs | None, book) -> tuple[str, dict] | None:
+    """A fingerprint of the book's sources as the plan took them (``inputs``), but its
+    chapters': what a chapter's conversion may read besides its own text; and each file's,
+    by name, for the files a chapter reads (``convert/memo.py``)."""
+    if inputs is None:
+        return None
+    chapters = set()
+    for chapter in book.chapters:
+        try:
+            chapters.add(f"book/{chapter.source.relative_to(book.root).as_posix()}")
+        except ValueError:
+            return None
+    listing = sorted((group, name, value) for group, names in inputs.groups.items()
+                     for name, value in names.items() if name not in chapters)
+    known = {name: value for names in inputs.groups.values()
+             for name, value in names.items()}
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest(), known
+
+
 def source_name(key: str, book_dir: Path) -> str:
     """A fingerprint's name as the user finds the file from where they stand:
     ``book/chapters/one.md`` -> ``wbook/chapters/one.md``."""

@@ -60,7 +60,9 @@ class Manifest:
     common: dict[str, str] = field(default_factory=dict)   # inputs of the last layout
     page_starts: list[list[Any]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
-    includes: list[str] = field(default_factory=list)     # files code blocks included
+    # The book's files read beyond the folders the fingerprint lists: those code blocks
+    # included, and those the layout and the cover wrap read (a stylesheet's picture).
+    includes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
 

@@ -25,7 +25,7 @@ from ..errors import BookError
 from ..model import Book, Cover, Made, PageStart
 from ..sandbox import Sandbox
 from ..source import check_book_folder
-from .fingerprint import Identity, source_name
+from .fingerprint import Identity, source_name, sources_but_chapters
 from .folders import digest, folder_size, size
 from .manifest import Manifest
 from .outdir import OutputFolder
@@ -158,7 +158,7 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     keeps = request.keep_layout or request.store_layout
     if keeps and lay_out:
         unitstore.restore(folder, book.slug, request)
-    sources = _sources_but_chapters(plan, book) if keeps else None
+    sources = sources_but_chapters(plan.inputs, book) if keeps else None
     book = clock.stage("convert", lambda: convert(book, styled_classes(sandbox), sources))
     report.warnings.extend(book.warnings)
     cover = cover_image = None
@@ -216,25 +216,6 @@ def _cover_drawn(book: Book, sandbox: Sandbox, thumbnail: bool) -> bytes:
         from ..site import thumbnail_of
         thumbnail_of(data)
     return data
-
-
-def _sources_but_chapters(plan: Plan, book: Book) -> tuple[str, dict] | None:
-    """A fingerprint of the book's sources as the plan took them, but its chapters': what
-    a chapter's conversion may read besides its own text; and each file's, by name, for
-    the files a chapter reads (``convert/memo.py``)."""
-    if plan.inputs is None:
-        return None
-    chapters = set()
-    for chapter in book.chapters:
-        try:
-            chapters.add(f"book/{chapter.source.relative_to(book.root).as_posix()}")
-        except ValueError:
-            return None
-    listing = sorted((group, name, value) for group, names in plan.inputs.groups.items()
-                     for name, value in names.items() if name not in chapters)
-    known = {name: value for names in plan.inputs.groups.values()
-             for name, value in names.items()}
-    return hashlib.sha256(json.dumps(listing).encode()).hexdigest(), known
 
 
 def lay_out_only(book_dir: Path) -> list:
@@ -356,8 +337,9 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     book = Identity(job.book.slug, job.book.identifier)
     inputs = plan.inputs
     images = {image.original: image.digest for image in job.book.images}
+    read = {**job.book.includes, **_read_beside(plan, job, made, images)}
     if inputs is not None:
-        inputs = inputs.as_read(job.book.includes, images)
+        inputs = inputs.as_read(read, images)
     previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
     manifest = Manifest(book) if previous is None else dataclasses.replace(
         copy.deepcopy(previous), identity=book)       # the previous one judges what is ours
@@ -365,7 +347,7 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
         manifest.common = dict(inputs.common)
         manifest.page_starts = [list(dataclasses.astuple(start)) for start in job.starts]
     manifest.images = sorted(images)
-    manifest.includes = list(job.book.includes)
+    manifest.includes = sorted(read)
     manifest.warnings = [str(warning) for warning in report.warnings]
     if inputs is not None:
         manifest.notes = dict(inputs.notes)
@@ -385,6 +367,26 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
         else:
             report.outputs.append(Output(fmt, path, size_on_disk(path), 0.0, False))
     job.folder.commit(book, files, manifest, previous)
+
+
+def _read_beside(plan: Plan, job: Job, made: dict, images: dict) -> dict[str, str]:
+    """The book's files that the layout and the cover wrap read and that no folder the
+    fingerprint lists holds (a stylesheet's background in ``art/``), name -> sha256: what
+    the next build's plan hashes too, as it does the files code blocks included."""
+    if plan.inputs is None:
+        return {}
+    if job.layout is None:                   # the last layout serves, and what it read
+        return {name: plan.inputs.common.get(f"book/{name}", "")
+                for name in plan.manifest.includes} if plan.manifest else {}
+    listed = {key for group in plan.inputs.groups.values() for key in group}
+    listed -= plan.inputs.included | plan.inputs.imaged
+    urls = job.layout.read + (made["cover"][0].read if "cover" in made else ())
+    found = {}
+    for url, digest in urls:
+        name = job.sandbox.book_file(url)
+        if name is not None and f"book/{name}" not in listed and name not in images:
+            found[name] = digest
+    return found
 
 
 def size_on_disk(path: Path) -> int:

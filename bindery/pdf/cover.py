@@ -48,8 +48,9 @@ def cover_pdf(book: Book, pages: int, sandbox: Sandbox, date: str) -> Made:
         cover_image=book.cover.resolve().as_uri() if book.cover is not None else None,
         fonts=sandbox.style("fonts/LinLibertine_R.otf").resolve().parent.as_uri(),
         profile=sandbox.style("color/FOGRA39-bindery.icc").resolve().as_uri())
+    fetcher = url_fetcher(sandbox)
     with weasyprint_log(book) as warnings:
-        document = weasyprint.HTML(string=html, url_fetcher=url_fetcher(sandbox)).render()
+        document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
     if 0 < spine < SPINE_TEXT_MM:
         warnings.append(BookWarning(f"the spine is {spine:.1f} mm wide ({pages} pages on "
                                     f"{book.print.paper}): too thin for its title, left "
@@ -63,7 +64,7 @@ def cover_pdf(book: Book, pages: int, sandbox: Sandbox, date: str) -> Made:
     # Subsets: a cover has a few dozen glyphs, and a subset keeps the small capitals'
     # text (WeasyPrint maps whole fonts' small capitals to private-use characters).
     made = write_pdf(book, Layout(document, (), ()), VARIANT, press=True, finisher=finish)
-    return Made(made.data, made.warnings + tuple(warnings))
+    return Made(made.data, made.warnings + tuple(warnings), tuple(sorted(fetcher.read.items())))
 
 
 def isbn13(identifier: str) -> str | None:

@@ -12,11 +12,11 @@ import functools
 import hashlib
 import mimetypes
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from ..errors import BookError
 from ..paths import read_file
-from ..sandbox import ResourceRefused, Sandbox
+from ..sandbox import ResourceRefused, Sandbox, url_path
 
 
 def url_fetcher(sandbox: Sandbox):
@@ -27,8 +27,6 @@ def url_fetcher(sandbox: Sandbox):
 @functools.cache
 def fetcher_class():
     # WeasyPrint is imported only when a PDF is made, so the class is built on first use.
-    from urllib.request import url2pathname
-
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     class Refused(FatalURLFetchingError):
@@ -59,7 +57,7 @@ def fetcher_class():
             """The sandbox's file a ``file:`` URL names, and its bytes; else refused."""
             if urlsplit(url).scheme.lower() != "file":
                 raise Refused(url, "is not allowed: a book reads nothing from the network")
-            path = Path(url2pathname(unquote(urlsplit(url).path)))
+            path = url_path(url)
             if not self.sandbox.inside(path):
                 raise Refused(url, "is outside the book's folders")
             path = self.sandbox.restyle(path)

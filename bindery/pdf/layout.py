@@ -36,6 +36,7 @@ class Layout:
     starts: tuple[PageStart, ...]
     warnings: tuple[BookWarning, ...]
     units: tuple = ()           # laid out a unit at a time: theirs (they own the pages)
+    read: tuple = ()            # (url, sha256) of each file the layout read
 
     @property
     def page_count(self) -> int:
@@ -163,7 +164,7 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False,
                 again = _by_units(book, pages, sandbox)
             if again is not None and len(again.lost) < len(laid.lost):
                 laid = again._replace(units=())
-    document, starts, warnings, kept, lost = laid
+    document, starts, warnings, kept, lost, read = laid
     blanks = padding(len(document.pages), book.print.binding)
     if blanks:
         starts = _insert_blanks(document, starts, blanks)
@@ -171,7 +172,7 @@ def lay_out(book: Book, pages: Pages, sandbox: Sandbox, units: bool = False,
     warnings = css_warnings + coverage_warnings(book, sandbox) + [
         w for w in warnings if _AT.sub("", w.message, count=1) not in said] + lost
     return Layout(document=document, starts=tuple(starts), warnings=tuple(warnings),
-                  units=kept)
+                  units=kept, read=read)
 
 
 class _Laid(NamedTuple):
@@ -180,6 +181,7 @@ class _Laid(NamedTuple):
     warnings: list
     units: tuple            # the units, to be kept for the next build ('watch')
     lost: list              # a warning for each footnote left off every page
+    read: tuple             # (url, sha256) of each file read, kept units' included
 
 
 def _stylesheet_warnings(book: Book, pages: Pages, sandbox: Sandbox) -> list[BookWarning]:
@@ -216,8 +218,9 @@ def _by_units(book: Book, pages: Pages, sandbox: Sandbox, before_fork=None) -> _
                                             lambda: url_fetcher(sandbox), before_fork)
     if joined is None:
         return None
+    read = {pair for unit in joined.units for pair in unit.read.items()}
     return _Laid(joined.document, list(joined.starts), list(joined.warnings), joined.units,
-                 _lost(book, pages, joined.document))
+                 _lost(book, pages, joined.document), tuple(sorted(read)))
 
 
 def _in_one_pass(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid:
@@ -225,14 +228,16 @@ def _in_one_pass(book: Book, pages: Pages, sandbox: Sandbox) -> _Laid:
 
     from .fetcher import url_fetcher
 
+    fetcher = url_fetcher(sandbox)
     with weasyprint_log(book) as warnings, _layout_errors(book, pages, sandbox):
         html = weasyprint.HTML(string=pages.print_html, base_url=pages.print_base_url,
-                               url_fetcher=url_fetcher(sandbox))
+                               url_fetcher=fetcher)
         document = html.render()
     elements = {element.get("id"): element for element in html.etree_element.iter()
                 if element.get("id") is not None}
     starts = page_starts([page_box(page) for page in document.pages], elements)
-    return _Laid(document, starts, warnings, (), _lost(book, pages, document))
+    return _Laid(document, starts, warnings, (), _lost(book, pages, document),
+                 tuple(sorted(fetcher.read.items())))
 
 
 @contextmanager
