@@ -126,6 +126,8 @@ def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
 
 
 def test_a_one_word_edit_rebuilds_everything_from_one_layout(book, monkeypatch):
+    """Everything but the cover wrap, which shows the page count (unchanged) and none of
+    the text: it is left as it is, the bytes a new build makes."""
     calls = []
     original = layout_module.lay_out
 
@@ -134,15 +136,45 @@ def test_a_one_word_edit_rebuilds_everything_from_one_layout(book, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(layout_module, "lay_out", counting)
+    wrap = book.parent / "out" / "petit-traite-cover.pdf"
+    made = wrap.stat().st_mtime_ns
     chapter = book / "chapitres" / "un.md"
     chapter.write_text(chapter.read_text("utf-8").replace("petit livre", "grand livre"))
     report = rebuild(book)
-    assert sorted(report.rebuilt) == sorted(ALL)
+    assert sorted(report.rebuilt) == sorted(set(ALL) - {"cover"})
     assert len(calls) == 1
+    assert wrap.stat().st_mtime_ns == made
     epub = Epub.open(book.parent / "out" / "petit-traite.epub")
     assert "grand livre" in epub.text("text/un.xhtml")
     reason = next(o.reason for o in report.outputs if o.format == "epub")
     assert "chapitres/un.md" in reason
+    fresh = build_book(book, book.parent / "fresh", formats=FORMATS).out
+    assert output_contents(book.parent / "out").keys() == output_contents(fresh).keys()
+    for name, data in output_contents(fresh).items():
+        if not name.startswith("."):
+            assert (book.parent / "out" / name).read_bytes() == data, name
+    assert rebuild(book).rebuilt == []
+
+
+def test_the_cover_wrap_is_made_again_when_the_page_count_changes(book):
+    """The spine is as wide as the book is thick: a chapter that adds pages makes the
+    wrap again (perfect binding: a wider spine), and the same chapter back makes it as
+    the first build made it."""
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8").replace(
+        "[print]\n", '[print]\nbinding = "perfect"\n'), "utf-8")
+    rebuild(book)
+    wrap = book.parent / "out" / "petit-traite-cover.pdf"
+    first = wrap.read_bytes()
+    chapter = book / "chapitres" / "deux.md"
+    text = chapter.read_text("utf-8")
+    chapter.write_text(text + "\n\n" + "Un paragraphe de plus, pour la longueur. " * 400,
+                       "utf-8")
+    report = rebuild(book)
+    assert "cover" in report.rebuilt and wrap.read_bytes() != first
+    chapter.write_text(text, "utf-8")
+    report = rebuild(book)
+    assert "cover" in report.rebuilt and wrap.read_bytes() == first
 
 
 def test_an_epub_stylesheet_edit_rebuilds_the_epub_only_without_a_layout(book):

@@ -102,7 +102,8 @@ class Manifest:
             if record.get("file") != OUTPUTS[fmt].file_name(self.identity.slug):
                 return False
             if not (isinstance(record.get("sha256"), str) and _SHA256.match(record["sha256"])
-                    and _strings(record.get("inputs"))):
+                    and _strings(record.get("inputs"))
+                    and isinstance(record.get("made_from", ""), str)):
                 return False
         for name in self.images + self.includes:
             if (not isinstance(name, str) or not relative_name_ok(name)

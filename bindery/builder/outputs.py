@@ -10,7 +10,9 @@ it); ``reads`` names an output it is made from (the booklet imposes the reading 
 ``own_process`` that a second process makes it while this one makes the others;
 ``either_process`` that whichever of the two is free first makes it; ``gathers``
 that it is made last, from every other output made or still fresh on disk (the site offers
-them all).
+them all). ``settled_by`` gives a digest of all its bytes depend on when that is less than
+its inputs: an output stale by its inputs whose digest is the one the last build recorded
+is left as it is on disk (the cover wrap shows the page count, not the chapters' text).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from ..model import Made
-    from .pipeline import Job
+    from .job import Job
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class OutputKind:
     optional: bool = False            # made only when asked for with --format
     gathers: bool = False             # made last, from every other output there is
     folder: bool = False              # a folder of files, not one file
+    settled_by: Callable[["Job"], str] | None = None
 
     def file_name(self, slug: str) -> str:
         return f"{slug}{self.suffix}"
@@ -113,6 +116,12 @@ def _cover(job: "Job", made: dict) -> "Made":
     return cover_pdf(job.book, job.layout.page_count, job.sandbox, w3c_date(job.date))
 
 
+def _cover_made_from(job: "Job") -> str:
+    from .job import but_the_chapters
+
+    return but_the_chapters(job, "cover")
+
+
 #: Every output, in the order they are listed, made and written.
 OUTPUTS = {kind.format: kind for kind in (
     OutputKind("epub", ".epub", ("common", "epub", "cover"), _epub, page_map=True,
@@ -123,7 +132,7 @@ OUTPUTS = {kind.format: kind for kind in (
     OutputKind("press", "-press.pdf", ("common",), _press, layout=True, own_process=True),
     OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
     OutputKind("cover", "-cover.pdf", ("common", "cover"), _cover, layout=True,
-               either_process=True),
+               either_process=True, settled_by=_cover_made_from),
     OutputKind("site", "-site", ("common", "epub", "cover", "booklet"), _site, page_map=True,
                reads="epub", gathers=True, folder=True),
     OutputKind("azw3", ".azw3", ("common", "epub", "cover"), _azw3, page_map=True, reads="epub",

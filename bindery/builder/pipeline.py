@@ -12,21 +12,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import gc
-import hashlib
 import itertools
-import json
 import time
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Callable
 
 from ..errors import BookError
-from ..model import Book, Cover, Made, PageStart
+from ..model import Book, Made, PageStart
 from ..sandbox import Sandbox
 from ..source import check_book_folder
 from .fingerprint import Identity, source_name, sources_but_chapters
 from .folders import digest, folder_size, size
+from .job import Job
 from .manifest import Manifest
 from .outdir import OutputFolder
 from .outputs import OUTPUTS
@@ -35,41 +32,6 @@ from .report import BuildReport, Clock, Output, Progress
 from . import unitstore
 from .request import BuildRequest, build_date, w3c_date
 from .work import Shared, in_process, in_thread
-
-if TYPE_CHECKING:
-    from ..render import Pages
-
-
-@dataclass(frozen=True)
-class Job:
-    """What one build has read and laid out: everything its outputs are made from."""
-
-    book: Book
-    pages: "Pages"
-    sandbox: Sandbox
-    date: datetime
-    cover: Cover | None                # the EPUB's cover page, when the EPUB is made
-    cover_image: Any                   # its image's bytes, drawn beside the layout
-    layout: Any                        # this build's Layout; None when the last one serves
-    starts: tuple[PageStart, ...]      # the page map
-    folder: OutputFolder
-    manifest: Manifest | None
-    fresh: Callable[[str], bool] = lambda fmt: False    # the plan's: made from today's sources
-
-    def still_there(self, fmt: str) -> bytes | None:
-        """An output of the last build, when it is on disk as that build made it, from
-        today's sources."""
-        if self.manifest is None or not self.fresh(fmt):
-            return None
-        return self.folder.read(self.manifest.outputs[fmt]["file"])
-
-    def previous(self, fmt: str) -> bytes:
-        """An output of the last build, as it is on disk (the plan found it fresh)."""
-        data = self.folder.read(self.manifest.outputs[fmt]["file"])
-        if data is None:
-            raise BookError("the last build's output is gone", self.folder.path,
-                            hint="build again")
-        return data
 
 
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildReport:
@@ -124,6 +86,8 @@ def _build(request: BuildRequest, plan: Plan, folder: OutputFolder,
     report = BuildReport()
     clock = Clock(progress, report)
     job = _read(request, plan, folder, clock, report)
+    if not request.force:              # else every output is made again, as asked
+        job = dataclasses.replace(job, settled=frozenset(filter(job.unchanged, plan.stale)))
     made = _make(job, plan, request.parallel, clock)
     for fmt in sorted(made, key=list(OUTPUTS).index):   # not in the order they were made
         report.warnings.extend(made[fmt][0].warnings)
@@ -202,7 +166,7 @@ def _read(request: BuildRequest, plan: Plan, folder: OutputFolder, clock: Clock,
     else:
         starts = ()
     return Job(book, pages, sandbox, date, cover, cover_image, layout, starts, folder,
-               plan.manifest, lambda fmt: plan.fresh(fmt, folder))
+               plan.manifest, lambda fmt: plan.fresh(fmt, folder), plan.inputs)
 
 
 def _cover_drawn(book: Book, sandbox: Sandbox, thumbnail: bool) -> bytes:
@@ -242,9 +206,9 @@ def _make(job: Job, plan: Plan, parallel: bool,
     from the same layout while this one makes the reading PDF and the booklet. The outputs
     either process may make (the EPUB and what is made from it, the cover) go to whichever
     is free first; the site, made from all of them, is made last, here."""
-    wanted = set(plan.stale)
+    wanted = set(plan.stale) - job.settled
     if job.layout is not None:
-        wanted |= {OUTPUTS[fmt].reads for fmt in plan.stale if OUTPUTS[fmt].reads}
+        wanted |= {OUTPUTS[fmt].reads for fmt in wanted if OUTPUTS[fmt].reads}
     read = {kind.reads for kind in OUTPUTS.values() if kind.reads}
     order = sorted(wanted, key=lambda fmt: (fmt not in read, list(OUTPUTS).index(fmt)))
     if job.cover_image is not None:
@@ -337,7 +301,7 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     book = Identity(job.book.slug, job.book.identifier)
     inputs = plan.inputs
     images = {image.original: image.digest for image in job.book.images}
-    read = {**job.book.includes, **_read_beside(plan, job, made, images)}
+    read = {**job.book.includes, **job.read_beside(made, images)}
     if inputs is not None:
         inputs = inputs.as_read(read, images)
     previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
@@ -356,7 +320,7 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     files = {}
     for fmt in request.formats:
         path = job.folder.file(job.book.slug, fmt)
-        if fmt in plan.stale:
+        if fmt in plan.stale and fmt not in job.settled:
             result, seconds, alongside = made[fmt]
             files[path.name] = result.data
             reason = ", ".join(source_name(key, request.book_dir) for key in changed[fmt][:3])
@@ -364,29 +328,14 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
                                          alongside))
             manifest.outputs[fmt] = {"file": path.name, "sha256": digest(result.data),
                                      "inputs": inputs.of(fmt) if inputs is not None else {}}
+            made_from = job.made_from(fmt)
+            if made_from is not None and not result.warnings:      # warnings are said again
+                manifest.outputs[fmt]["made_from"] = made_from
         else:
+            if fmt in job.settled:     # made from what it was made from: as it is on disk
+                manifest.outputs[fmt]["inputs"] = inputs.of(fmt)
             report.outputs.append(Output(fmt, path, size_on_disk(path), 0.0, False))
     job.folder.commit(book, files, manifest, previous)
-
-
-def _read_beside(plan: Plan, job: Job, made: dict, images: dict) -> dict[str, str]:
-    """The book's files that the layout and the cover wrap read and that no folder the
-    fingerprint lists holds (a stylesheet's background in ``art/``), name -> sha256: what
-    the next build's plan hashes too, as it does the files code blocks included."""
-    if plan.inputs is None:
-        return {}
-    if job.layout is None:                   # the last layout serves, and what it read
-        return {name: plan.inputs.common.get(f"book/{name}", "")
-                for name in plan.manifest.includes} if plan.manifest else {}
-    listed = {key for group in plan.inputs.groups.values() for key in group}
-    listed -= plan.inputs.included | plan.inputs.imaged
-    urls = job.layout.read + (made["cover"][0].read if "cover" in made else ())
-    found = {}
-    for url, digest in urls:
-        name = job.sandbox.book_file(url)
-        if name is not None and f"book/{name}" not in listed and name not in images:
-            found[name] = digest
-    return found
 
 
 def size_on_disk(path: Path) -> int:

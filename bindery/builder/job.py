@@ -1,0 +1,102 @@
+"""What one build has read and laid out (a ``Job``) -> what its outputs are made from, what
+the last build left that still serves, and what this one read for the next to check."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..errors import BookError
+from ..model import Book, Cover, PageStart
+from ..sandbox import Sandbox
+from .fingerprint import Identity, Inputs
+from .manifest import Manifest
+from .outdir import OutputFolder
+from .outputs import OUTPUTS
+
+if TYPE_CHECKING:
+    from ..render import Pages
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one build has read and laid out: everything its outputs are made from."""
+
+    book: Book
+    pages: "Pages"
+    sandbox: Sandbox
+    date: datetime
+    cover: Cover | None                # the EPUB's cover page, when the EPUB is made
+    cover_image: Any                   # its image's bytes, drawn beside the layout
+    layout: Any                        # this build's Layout; None when the last one serves
+    starts: tuple[PageStart, ...]      # the page map
+    folder: OutputFolder
+    manifest: Manifest | None
+    fresh: Callable[[str], bool] = lambda fmt: False    # the plan's: made from today's sources
+    inputs: Inputs | None = None       # the plan's fingerprints of the sources
+    settled: frozenset = frozenset()   # stale outputs the last build made as this one would
+
+    def still_there(self, fmt: str) -> bytes | None:
+        """An output of the last build, when it is on disk as that build made it, from
+        today's sources (or from sources that make it the same: ``settled``)."""
+        if self.manifest is None or not (self.fresh(fmt) or fmt in self.settled):
+            return None
+        return self.folder.read(self.manifest.outputs[fmt]["file"])
+
+    def previous(self, fmt: str) -> bytes:
+        """An output of the last build, as it is on disk (the plan found it fresh)."""
+        data = self.folder.read(self.manifest.outputs[fmt]["file"])
+        if data is None:
+            raise BookError("the last build's output is gone", self.folder.path,
+                            hint="build again")
+        return data
+
+    def made_from(self, fmt: str) -> str | None:
+        """A digest of all that the output's bytes depend on, when the output says (its
+        ``settled_by``) and this build has laid the book out; else None."""
+        settled_by = OUTPUTS[fmt].settled_by
+        if settled_by is None or self.inputs is None or self.layout is None:
+            return None
+        return settled_by(self)
+
+    def unchanged(self, fmt: str) -> bool:
+        """Whether the stale output ``fmt`` would be made as the last build made it, and is
+        on disk as it made it: left as it is (``settled``)."""
+        made_from = self.made_from(fmt)
+        record = self.manifest.outputs.get(fmt) if self.manifest is not None else None
+        return (made_from is not None and record is not None
+                and self.manifest.identity == Identity(self.book.slug, self.book.identifier)
+                and record.get("made_from") == made_from
+                and self.folder.fresh(self.manifest, fmt))
+
+    def read_beside(self, made: dict, images: dict) -> dict[str, str]:
+        """The book's files that the layout and the cover wrap read and that no folder the
+        fingerprint lists holds (a stylesheet's background in ``art/``), name -> sha256:
+        what the next build's plan hashes too, as it does the files code blocks included."""
+        if self.inputs is None:
+            return {}
+        if self.layout is None:                   # the last layout serves, and what it read
+            return {name: self.inputs.common.get(f"book/{name}", "")
+                    for name in self.manifest.includes} if self.manifest else {}
+        listed = {key for group in self.inputs.groups.values() for key in group}
+        listed -= self.inputs.included | self.inputs.imaged
+        urls = self.layout.read + (made["cover"][0].read if "cover" in made else ())
+        found = {}
+        for url, digest in urls:
+            name = self.sandbox.book_file(url)
+            if name is not None and f"book/{name}" not in listed and name not in images:
+                found[name] = digest
+        return found
+
+
+def but_the_chapters(job: Job, fmt: str) -> str:
+    """A digest of the output's inputs but the chapters' text, and of the page count: all
+    that an output that shows the book's length but none of its text is made from."""
+    chapters = {f"book/{chapter.source.relative_to(job.book.root).as_posix()}"
+                for chapter in job.book.chapters
+                if chapter.source.is_relative_to(job.book.root)}
+    inputs = sorted(item for item in job.inputs.of(fmt).items() if item[0] not in chapters)
+    return hashlib.sha256(json.dumps([inputs, job.layout.page_count]).encode()).hexdigest()
