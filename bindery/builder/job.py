@@ -3,8 +3,6 @@ the last build left that still serves, and what this one read for the next to ch
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
@@ -54,22 +52,23 @@ class Job:
                             hint="build again")
         return data
 
-    def made_from(self, fmt: str) -> str | None:
-        """A digest of all that the output's bytes depend on, when the output says (its
-        ``settled_by``) and this build has laid the book out; else None."""
-        settled_by = OUTPUTS[fmt].settled_by
-        if settled_by is None or self.inputs is None or self.layout is None:
-            return None
-        return settled_by(self)
-
     def unchanged(self, fmt: str) -> bool:
         """Whether the stale output ``fmt`` would be made as the last build made it, and is
-        on disk as it made it: left as it is (``settled``)."""
-        made_from = self.made_from(fmt)
+        on disk as it made it: left as it is (``settled``). So is an output that shows the
+        book's page count and none of its text (``OutputKind.pages_only``: the cover wrap)
+        when only the chapters changed (their text, the files their code blocks include)
+        and the page count is the one it was made for."""
         record = self.manifest.outputs.get(fmt) if self.manifest is not None else None
-        return (made_from is not None and record is not None
-                and self.manifest.identity == Identity(self.book.slug, self.book.identifier)
-                and record.get("made_from") == made_from
+        if not (OUTPUTS[fmt].pages_only and record is not None and self.inputs is not None
+                and self.layout is not None
+                and record.get("pages") == self.layout.page_count
+                and self.manifest.identity == Identity(self.book.slug, self.book.identifier)):
+            return False
+        text = {f"book/{chapter.source.relative_to(self.book.root).as_posix()}"
+                for chapter in self.book.chapters
+                if chapter.source.is_relative_to(self.book.root)}
+        text |= {f"book/{name}" for name in self.book.includes}
+        return (all(key in text for key in self.manifest.changed(fmt, self.inputs))
                 and self.folder.fresh(self.manifest, fmt))
 
     def read_beside(self, made: dict, images: dict) -> dict[str, str]:
@@ -91,12 +90,3 @@ class Job:
                 found[name] = digest
         return found
 
-
-def but_the_chapters(job: Job, fmt: str) -> str:
-    """A digest of the output's inputs but the chapters' text, and of the page count: all
-    that an output that shows the book's length but none of its text is made from."""
-    chapters = {f"book/{chapter.source.relative_to(job.book.root).as_posix()}"
-                for chapter in job.book.chapters
-                if chapter.source.is_relative_to(job.book.root)}
-    inputs = sorted(item for item in job.inputs.of(fmt).items() if item[0] not in chapters)
-    return hashlib.sha256(json.dumps([inputs, job.layout.page_count]).encode()).hexdigest()

@@ -103,7 +103,7 @@ class Manifest:
                 return False
             if not (isinstance(record.get("sha256"), str) and _SHA256.match(record["sha256"])
                     and _strings(record.get("inputs"))
-                    and isinstance(record.get("made_from", ""), str)):
+                    and isinstance(record.get("pages", 0), int)):
                 return False
         for name in self.images + self.includes:
             if (not isinstance(name, str) or not relative_name_ok(name)

@@ -10,9 +10,9 @@ it); ``reads`` names an output it is made from (the booklet imposes the reading 
 ``own_process`` that a second process makes it while this one makes the others;
 ``either_process`` that whichever of the two is free first makes it; ``gathers``
 that it is made last, from every other output made or still fresh on disk (the site offers
-them all). ``settled_by`` gives a digest of all its bytes depend on when that is less than
-its inputs: an output stale by its inputs whose digest is the one the last build recorded
-is left as it is on disk (the cover wrap shows the page count, not the chapters' text).
+them all). ``pages_only`` says it shows the book's page count and none of its text (the
+cover wrap: its spine): stale only by the chapters, for as many pages as it was made for,
+it is left as it is on disk (``job.py``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class OutputKind:
     optional: bool = False            # made only when asked for with --format
     gathers: bool = False             # made last, from every other output there is
     folder: bool = False              # a folder of files, not one file
-    settled_by: Callable[["Job"], str] | None = None
+    pages_only: bool = False          # shows the page count, none of the text
 
     def file_name(self, slug: str) -> str:
         return f"{slug}{self.suffix}"
@@ -116,12 +116,6 @@ def _cover(job: "Job", made: dict) -> "Made":
     return cover_pdf(job.book, job.layout.page_count, job.sandbox, w3c_date(job.date))
 
 
-def _cover_made_from(job: "Job") -> str:
-    from .job import but_the_chapters
-
-    return but_the_chapters(job, "cover")
-
-
 #: Every output, in the order they are listed, made and written.
 OUTPUTS = {kind.format: kind for kind in (
     OutputKind("epub", ".epub", ("common", "epub", "cover"), _epub, page_map=True,
@@ -132,7 +126,7 @@ OUTPUTS = {kind.format: kind for kind in (
     OutputKind("press", "-press.pdf", ("common",), _press, layout=True, own_process=True),
     OutputKind("booklet", "-booklet.pdf", ("common", "booklet"), _booklet, reads="pdf"),
     OutputKind("cover", "-cover.pdf", ("common", "cover"), _cover, layout=True,
-               either_process=True, settled_by=_cover_made_from),
+               either_process=True, pages_only=True),
     OutputKind("site", "-site", ("common", "epub", "cover", "booklet"), _site, page_map=True,
                reads="epub", gathers=True, folder=True),
     OutputKind("azw3", ".azw3", ("common", "epub", "cover"), _azw3, page_map=True, reads="epub",

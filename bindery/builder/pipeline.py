@@ -328,9 +328,8 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
                                          alongside))
             manifest.outputs[fmt] = {"file": path.name, "sha256": digest(result.data),
                                      "inputs": inputs.of(fmt) if inputs is not None else {}}
-            made_from = job.made_from(fmt)
-            if made_from is not None and not result.warnings:      # warnings are said again
-                manifest.outputs[fmt]["made_from"] = made_from
+            if OUTPUTS[fmt].pages_only and not result.warnings:   # warnings are said again
+                manifest.outputs[fmt]["pages"] = job.layout.page_count
         else:
             if fmt in job.settled:     # made from what it was made from: as it is on disk
                 manifest.outputs[fmt]["inputs"] = inputs.of(fmt)
