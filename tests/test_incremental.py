@@ -117,6 +117,75 @@ def test_a_file_a_stylesheet_reads_outside_the_listed_folders_is_an_input(tmp_pa
     assert rebuild(book).rebuilt == []
 
 
+def _picture(path: Path, colour: tuple) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (60, 90), colour).save(path)
+
+
+def _same_as_a_new_build(book: Path, tmp_path: Path, name: str) -> None:
+    fresh = build_book(book, tmp_path / name, formats=FORMATS).out
+    for path in fresh.glob("petit-traite*.*"):
+        assert (book.parent / "out" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_the_cover_image_a_print_stylesheet_shows_is_an_input_of_the_pdfs(tmp_path):
+    """The cover image is an input of the e-books and the wrap (``cover``); a print
+    stylesheet that shows it too makes it an input of the layout's outputs."""
+    book = copy_book(TINY, tmp_path / "book")
+    _picture(book / "art" / "front.png", (200, 30, 30))
+    config = book / "book.toml"
+    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
+    (book / "styles").mkdir()
+    (book / "styles" / "print.css").write_text(
+        (ROOT / "styles" / "print.css").read_text("utf-8")
+        + "\nh1 { background: url(../art/front.png) no-repeat; }\n", "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    assert rebuild(book).rebuilt == []
+    _picture(book / "art" / "front.png", (30, 200, 30))
+    assert sorted(rebuild(book).rebuilt) == sorted(ALL)
+    _same_as_a_new_build(book, tmp_path, "fresh")
+
+
+def test_a_file_only_the_cover_wrap_reads_stays_an_input_while_the_wrap_is_left(tmp_path):
+    """A cover template of the book's own that shows a picture of ``art/``: a chapter edit
+    leaves the wrap as it is (the same page count), and the picture is still an input."""
+    book = copy_book(TINY, tmp_path / "book")
+    _picture(book / "art" / "front.png", (200, 30, 30))
+    _picture(book / "art" / "back.png", (30, 30, 200))
+    config = book / "book.toml"
+    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
+    template = (ROOT / "templates" / "print" / "cover.html").read_text("utf-8")
+    (book / "templates" / "print").mkdir(parents=True)
+    back = "{{ cover_image | replace('front.png', 'back.png') }}"
+    (book / "templates" / "print" / "cover.html").write_text(template.replace(
+        "</style>", f".back {{ background: url({back}); }}\n</style>", 1), "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    wrap = (tmp_path / "out" / "petit-traite-cover.pdf").read_bytes()
+    chapter = book / "chapitres" / "deux.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\nUn mot de plus.\n", "utf-8")
+    assert "cover" not in rebuild(book).rebuilt
+    _picture(book / "art" / "back.png", (200, 200, 30))
+    assert "cover" in rebuild(book).rebuilt
+    assert (tmp_path / "out" / "petit-traite-cover.pdf").read_bytes() != wrap
+    _same_as_a_new_build(book, tmp_path, "fresh")
+
+
+def test_a_read_file_whose_name_the_manifest_cannot_hold_does_not_spoil_it(tmp_path):
+    """``art/rule:1.png`` reads as a drive letter to the manifest's check: it is left out
+    of what the build records, and the manifest stays valid (it was thrown away, and every
+    build made everything again)."""
+    book = copy_book(TINY, tmp_path / "book")
+    _picture(book / "art" / "rule:1.png", (200, 30, 30))
+    (book / "styles").mkdir()
+    (book / "styles" / "print.css").write_text(
+        (ROOT / "styles" / "print.css").read_text("utf-8")
+        + '\nh1 { background: url("../art/rule:1.png") no-repeat; }\n', "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    assert rebuild(book).rebuilt == []
+
+
 def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
     chapter = book / "chapitres" / "un.md"
     later = time.time() + 100

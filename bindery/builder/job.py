@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import BookError
 from ..model import Book, Cover, PageStart
+from ..paths import relative_name_ok
 from ..sandbox import Sandbox
 from .fingerprint import Identity, Inputs
 from .manifest import Manifest
@@ -72,21 +73,28 @@ class Job:
                 and self.folder.fresh(self.manifest, fmt))
 
     def read_beside(self, made: dict, images: dict) -> dict[str, str]:
-        """The book's files that the layout and the cover wrap read and that no folder the
-        fingerprint lists holds (a stylesheet's background in ``art/``), name -> sha256:
-        what the next build's plan hashes too, as it does the files code blocks included."""
+        """The book's files that the layout and the cover wrap read and that the inputs of
+        what read them do not hold (a stylesheet's background in ``art/``, the cover image
+        a print stylesheet shows), name -> sha256: what the next build's plan hashes too,
+        as it does the files code blocks included. What the last build found is kept when
+        this one did not find it again: no layout (the last one serves), or no cover wrap
+        made (left as it was, or not asked for)."""
         if self.inputs is None:
             return {}
+        kept = {name: self.inputs.common.get(f"book/{name}", "")
+                for name in (self.manifest.includes if self.manifest else ())}
         if self.layout is None:                   # the last layout serves, and what it read
-            return {name: self.inputs.common.get(f"book/{name}", "")
-                    for name in self.manifest.includes} if self.manifest else {}
-        listed = {key for group in self.inputs.groups.values() for key in group}
-        listed -= self.inputs.included | self.inputs.imaged
-        urls = self.layout.read + (made["cover"][0].read if "cover" in made else ())
-        found = {}
-        for url, digest in urls:
+            return kept
+        found = {} if "cover" in made else kept
+        everyone = set(self.inputs.common) - self.inputs.included - self.inputs.imaged
+        reads = [(url, digest, everyone) for url, digest in self.layout.read]
+        if "cover" in made:
+            wrap = everyone | set(self.inputs.groups["cover"])
+            reads += [(url, digest, wrap) for url, digest in made["cover"][0].read]
+        for url, digest, listed in reads:
             name = self.sandbox.book_file(url)
-            if name is not None and f"book/{name}" not in listed and name not in images:
+            # A name the manifest could not hold (``c:...`` reads as a drive) is left out.
+            if (name is not None and f"book/{name}" not in listed and name not in images
+                    and relative_name_ok(name)):
                 found[name] = digest
         return found
-
