@@ -186,6 +186,66 @@ def test_a_read_file_whose_name_the_manifest_cannot_hold_does_not_spoil_it(tmp_p
     assert rebuild(book).rebuilt == []
 
 
+def _as_a_new_build_makes_it(book: Path, tmp_path: Path, name: str) -> None:
+    """Every output and the manifest as a new build of the same sources makes them."""
+    fresh = build_book(book, tmp_path / name, formats=FORMATS).out
+    made = {name: data for name, data in output_contents(book.parent / "out").items()
+            if not name.endswith(".stamp")}      # left by a build with nothing to do
+    assert made == output_contents(fresh)
+
+
+def test_files_no_longer_read_are_no_longer_inputs(tmp_path):
+    """A file the layout read and a file a code block included, no longer read after a
+    chapter edit (the wrap left as it is), stop being inputs: a change to them then makes
+    nothing; and a picture both shown by a chapter and read by the layout stays an input
+    of every output when the chapter no longer shows it."""
+    book = copy_book(TINY, tmp_path / "book")
+    _picture(book / "art" / "quote.png", (200, 30, 30))
+    _picture(book / "art" / "both.png", (30, 30, 200))
+    (book / "listings").mkdir()
+    (book / "listings" / "a.rs").write_text("fn main() {}\n", "utf-8")
+    (book / "styles").mkdir()
+    (book / "styles" / "print.css").write_text(
+        (ROOT / "styles" / "print.css").read_text("utf-8")
+        + "\nh4 { background: url(../art/quote.png) no-repeat; }"
+        + "\nh1 { background: url(../art/both.png) no-repeat; }\n", "utf-8")
+    chapter = book / "chapitres" / "deux.md"
+    text = chapter.read_text("utf-8")
+    chapter.write_text(text + "\n#### Un intertitre\n\n![Les deux](../art/both.png)\n\n"
+                       "```rust\n{{#include ../listings/a.rs}}\n```\n", "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    assert rebuild(book).rebuilt == []
+    chapter.write_text(text + "\nUne phrase.\n\n```rust\nfn main() {}\n```\n", "utf-8")
+    assert "cover" not in rebuild(book).rebuilt
+    assert rebuild(book).rebuilt == []
+    _as_a_new_build_makes_it(book, tmp_path, "fresh")
+    _picture(book / "art" / "quote.png", (30, 200, 30))
+    (book / "listings" / "a.rs").write_text("fn main() { }\n", "utf-8")
+    assert rebuild(book).rebuilt == []
+    _picture(book / "art" / "both.png", (200, 200, 30))
+    assert sorted(rebuild(book).rebuilt) == sorted(ALL)
+    _as_a_new_build_makes_it(book, tmp_path, "fresh2")
+
+
+def test_a_wrap_whose_template_a_code_block_includes_is_made_again_when_it_changes(
+        tmp_path):
+    """A file a code block includes is no chapter text when the wrap reads it too: the
+    book's cover template, shown in a chapter as a listing."""
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "templates" / "print").mkdir(parents=True)
+    template = book / "templates" / "print" / "cover.html"
+    template.write_text((ROOT / "templates" / "print" / "cover.html").read_text("utf-8"),
+                        "utf-8")
+    chapter = book / "chapitres" / "annexe.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n```html\n"
+                       "{{#include ../templates/print/cover.html}}\n```\n", "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    template.write_text(template.read_text("utf-8").replace(
+        "</style>", ".front { outline: 1mm solid red; }\n</style>", 1), "utf-8")
+    assert "cover" in rebuild(book).rebuilt
+    _as_a_new_build_makes_it(book, tmp_path, "fresh")
+
+
 def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
     chapter = book / "chapitres" / "un.md"
     later = time.time() + 100

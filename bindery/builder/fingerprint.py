@@ -57,28 +57,20 @@ class Inputs:
     def common(self) -> dict[str, str]:
         return self.groups["common"]
 
-    def with_includes(self, included: dict[str, str]) -> "Inputs":
-        """These inputs with the files this build's code blocks included (key -> the hash of
-        what was read) instead of those the last build included."""
-        common = {key: value for key, value in self.common.items() if key not in self.included}
-        return dataclasses.replace(self, groups={**self.groups, "common": {**common, **included}},
-                                   included=frozenset(included) - set(common))
-
     def as_read(self, includes: dict[str, str], images: dict[str, str]) -> "Inputs":
-        """These inputs as this build read them: with the files its code blocks included
-        and the pictures its chapters showed (name -> the hash of what was read), where the
-        plan knew only the last build's."""
-        return self.with_includes({f"book/{name}": digest for name, digest in
-                                   includes.items()}).with_images(
-            {f"book/{name}": digest for name, digest in images.items()})
-
-    def with_images(self, used: dict[str, str]) -> "Inputs":
-        """These inputs with the images this build used (key -> hash) instead of those the
-        last build used: what the next build's fingerprint holds, so that a book whose
-        pictures are outside ``images/`` is up to date after its first build."""
-        common = {key: value for key, value in self.common.items() if key not in self.imaged}
-        return dataclasses.replace(self, groups={**self.groups, "common": {**common, **used}},
-                                   imaged=frozenset(used) - set(common))
+        """These inputs as this build read them: with the files it read beyond the listed
+        folders (those its code blocks included, those its layout read) and the pictures
+        its chapters showed (name -> the hash of what was read) instead of those the last
+        build's manifest named: what the next build's fingerprint holds, so that a book
+        whose pictures are outside ``images/`` is up to date after its first build. A file
+        both read and shown is both."""
+        read = {f"book/{name}": digest for name, digest in includes.items()}
+        shown = {f"book/{name}": digest for name, digest in images.items()}
+        common = {key: value for key, value in self.common.items()
+                  if key not in self.included and key not in self.imaged}
+        return dataclasses.replace(
+            self, groups={**self.groups, "common": {**common, **read, **shown}},
+            included=frozenset(read) - set(common), imaged=frozenset(shown) - set(common))
 
     def of(self, fmt: str) -> dict[str, str]:
         """Every fingerprint the output ``fmt`` depends on."""

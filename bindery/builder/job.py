@@ -57,8 +57,8 @@ class Job:
         """Whether the stale output ``fmt`` would be made as the last build made it, and is
         on disk as it made it: left as it is (``settled``). So is an output that shows the
         book's page count and none of its text (``OutputKind.pages_only``: the cover wrap)
-        when only the chapters changed (their text, the files their code blocks include)
-        and the page count is the one it was made for."""
+        when only chapter files changed (a file a code block includes may be one the
+        wrap reads: its template) and the page count is the one it was made for."""
         record = self.manifest.outputs.get(fmt) if self.manifest is not None else None
         if not (OUTPUTS[fmt].pages_only and record is not None and self.inputs is not None
                 and self.layout is not None
@@ -68,30 +68,42 @@ class Job:
         text = {f"book/{chapter.source.relative_to(self.book.root).as_posix()}"
                 for chapter in self.book.chapters
                 if chapter.source.is_relative_to(self.book.root)}
-        text |= {f"book/{name}" for name in self.book.includes}
         return (all(key in text for key in self.manifest.changed(fmt, self.inputs))
                 and self.folder.fresh(self.manifest, fmt))
 
-    def read_beside(self, made: dict, images: dict) -> dict[str, str]:
-        """The book's files that the layout and the cover wrap read and that the inputs of
-        what read them do not hold (a stylesheet's background in ``art/``, the cover image
-        a print stylesheet shows), name -> sha256: what the next build's plan hashes too,
-        as it does the files code blocks included. What the last build found is kept when
-        this one did not find it again: no layout (the last one serves), or no cover wrap
-        made (left as it was, or not asked for)."""
+    def read_beside(self, made: dict, images: dict) -> tuple[dict[str, str], dict]:
+        """The book's files that the layout and the outputs made read and that the inputs
+        of what read them do not hold (a stylesheet's background in ``art/``, the cover
+        image a print stylesheet shows, a picture the cover wrap's template shows), name
+        -> sha256: what the next build's plan hashes too, as it does the files code blocks
+        included; and, by output, the names of those it read itself (its record's
+        ``read``). A build that did not lay out keeps what the last one's layout read (the
+        same sources), and an output not made now what it read when it was."""
         if self.inputs is None:
-            return {}
-        kept = {name: self.inputs.common.get(f"book/{name}", "")
-                for name in (self.manifest.includes if self.manifest else ())}
+            return {}, {}
+        common = self.inputs.common
+        records = self.manifest.outputs if self.manifest is not None else {}
+        own = {fmt: {name: common.get(f"book/{name}", "") for name in record.get("read", [])}
+               for fmt, record in records.items() if fmt not in made}
         if self.layout is None:                   # the last layout serves, and what it read
-            return kept
-        found = {} if "cover" in made else kept
-        everyone = set(self.inputs.common) - self.inputs.included - self.inputs.imaged
-        reads = [(url, digest, everyone) for url, digest in self.layout.read]
-        if "cover" in made:
-            wrap = everyone | set(self.inputs.groups["cover"])
-            reads += [(url, digest, wrap) for url, digest in made["cover"][0].read]
-        for url, digest, listed in reads:
+            found = {name: common.get(f"book/{name}", "")
+                     for name in (self.manifest.includes if self.manifest else ())}
+        else:
+            again = self.inputs.included | self.inputs.imaged    # recorded by what read them
+            found = self._in_book(self.layout.read, set(common) - again, images)
+            for fmt, (result, *_) in made.items():
+                listed = {key for group in OUTPUTS[fmt].inputs
+                          for key in self.inputs.groups[group]} - again
+                own[fmt] = self._in_book(result.read, listed, images)
+        for names in own.values():
+            found.update(names)
+        return found, {fmt: sorted(names) for fmt, names in own.items() if names}
+
+    def _in_book(self, read, listed: set, images: dict) -> dict[str, str]:
+        """Of ``read`` ((url, sha256), ...), the book's files that ``listed`` and
+        ``images`` do not hold, by name."""
+        found = {}
+        for url, digest in read:
             name = self.sandbox.book_file(url)
             # A name the manifest could not hold (``c:...`` reads as a drive) is left out.
             if (name is not None and f"book/{name}" not in listed and name not in images

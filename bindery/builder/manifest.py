@@ -103,7 +103,10 @@ class Manifest:
                 return False
             if not (isinstance(record.get("sha256"), str) and _SHA256.match(record["sha256"])
                     and _strings(record.get("inputs"))
-                    and isinstance(record.get("pages", 0), int)):
+                    and isinstance(record.get("pages", 0), int)
+                    and isinstance(record.get("read", []), list)
+                    and all(isinstance(name, str) and relative_name_ok(name)
+                            for name in record.get("read", []))):
                 return False
         for name in self.images + self.includes:
             if (not isinstance(name, str) or not relative_name_ok(name)

@@ -301,7 +301,8 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     book = Identity(job.book.slug, job.book.identifier)
     inputs = plan.inputs
     images = {image.original: image.digest for image in job.book.images}
-    read = {**job.book.includes, **job.read_beside(made, images)}
+    beside, own = job.read_beside(made, images)
+    read = {**job.book.includes, **beside}
     if inputs is not None:
         inputs = inputs.as_read(read, images)
     previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
@@ -328,6 +329,8 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
                                          alongside))
             manifest.outputs[fmt] = {"file": path.name, "sha256": digest(result.data),
                                      "inputs": inputs.of(fmt) if inputs is not None else {}}
+            if fmt in own:
+                manifest.outputs[fmt]["read"] = own[fmt]
             if OUTPUTS[fmt].pages_only and not result.warnings:   # warnings are said again
                 manifest.outputs[fmt]["pages"] = job.layout.page_count
         else:
