@@ -130,6 +130,19 @@ def _same_as_a_new_build(book: Path, tmp_path: Path, name: str) -> None:
         assert (book.parent / "out" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
+def _wrap_showing(book: Path, name: str) -> None:
+    """The book's own cover template, showing ``art/<name>.png`` on the back."""
+    _picture(book / "art" / "front.png", (200, 30, 30))
+    _picture(book / "art" / f"{name}.png", (30, 30, 200))
+    config = book / "book.toml"
+    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
+    template = (ROOT / "templates" / "print" / "cover.html").read_text("utf-8")
+    (book / "templates" / "print").mkdir(parents=True)
+    back = f"{{{{ cover_image | replace('front.png', '{name}.png') }}}}"
+    (book / "templates" / "print" / "cover.html").write_text(template.replace(
+        "</style>", f".back {{ background: url({back}); }}\n</style>", 1), "utf-8")
+
+
 def test_the_cover_image_a_print_stylesheet_shows_is_an_input_of_the_pdfs(tmp_path):
     """The cover image is an input of the e-books and the wrap (``cover``); a print
     stylesheet that shows it too makes it an input of the layout's outputs."""
@@ -152,15 +165,7 @@ def test_a_file_only_the_cover_wrap_reads_stays_an_input_while_the_wrap_is_left(
     """A cover template of the book's own that shows a picture of ``art/``: a chapter edit
     leaves the wrap as it is (the same page count), and the picture is still an input."""
     book = copy_book(TINY, tmp_path / "book")
-    _picture(book / "art" / "front.png", (200, 30, 30))
-    _picture(book / "art" / "back.png", (30, 30, 200))
-    config = book / "book.toml"
-    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
-    template = (ROOT / "templates" / "print" / "cover.html").read_text("utf-8")
-    (book / "templates" / "print").mkdir(parents=True)
-    back = "{{ cover_image | replace('front.png', 'back.png') }}"
-    (book / "templates" / "print" / "cover.html").write_text(template.replace(
-        "</style>", f".back {{ background: url({back}); }}\n</style>", 1), "utf-8")
+    _wrap_showing(book, "back")
     build_book(book, tmp_path / "out", formats=FORMATS)
     wrap = (tmp_path / "out" / "petit-traite-cover.pdf").read_bytes()
     chapter = book / "chapitres" / "deux.md"
@@ -243,6 +248,54 @@ def test_a_wrap_whose_template_a_code_block_includes_is_made_again_when_it_chang
     template.write_text(template.read_text("utf-8").replace(
         "</style>", ".front { outline: 1mm solid red; }\n</style>", 1), "utf-8")
     assert "cover" in rebuild(book).rebuilt
+    _as_a_new_build_makes_it(book, tmp_path, "fresh")
+
+
+def test_what_the_wrap_reads_itself_is_an_input_of_the_wrap_only(tmp_path):
+    """The wrap's template's picture is an input of the wrap (and of the site that offers
+    it), not of the PDFs: a reading PDF made before the wrap is not made again for it."""
+    book = copy_book(TINY, tmp_path / "book")
+    _wrap_showing(book, "back")
+    build_book(book, tmp_path / "out", formats=("pdf",))
+    assert sorted(rebuild(book).rebuilt) == sorted(set(ALL) - {"pdf"})
+    assert rebuild(book).rebuilt == []
+    _as_a_new_build_makes_it(book, tmp_path, "fresh")
+    _picture(book / "art" / "back.png", (200, 200, 30))
+    assert sorted(rebuild(book).rebuilt) == ["cover", "site"]
+    _as_a_new_build_makes_it(book, tmp_path, "fresh2")
+
+
+def test_a_picture_a_chapter_stops_showing_stays_an_input_of_the_wrap_that_shows_it(
+        tmp_path):
+    book = copy_book(TINY, tmp_path / "book")
+    _wrap_showing(book, "back")
+    chapter = book / "chapitres" / "un.md"
+    text = chapter.read_text("utf-8")
+    chapter.write_text(text + "\n![Le dos](../art/back.png)\n", "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    chapter.write_text(text + "\nSans image.\n", "utf-8")
+    assert "cover" not in rebuild(book).rebuilt
+    _picture(book / "art" / "back.png", (200, 200, 30))
+    assert "cover" in rebuild(book).rebuilt
+    _as_a_new_build_makes_it(book, tmp_path, "fresh")
+
+
+def test_an_ebook_only_build_records_the_includes_it_read(tmp_path):
+    """Without a page list the EPUB needs no layout, though its chapters changed: the files
+    its code blocks include are this build's, what the layout read is the last layout's."""
+    book = copy_book(TINY, tmp_path / "book")
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8") + "\n[epub]\npage_list = false\n", "utf-8")
+    (book / "listings").mkdir()
+    (book / "listings" / "a.rs").write_text("fn main() {}\n", "utf-8")
+    chapter = book / "chapitres" / "deux.md"
+    text = chapter.read_text("utf-8")
+    chapter.write_text(text + "\n```rust\n{{#include ../listings/a.rs}}\n```\n", "utf-8")
+    build_book(book, tmp_path / "out", formats=FORMATS)
+    chapter.write_text(text + "\n```rust\nfn main() {}\n```\n", "utf-8")
+    assert not rebuild(book, formats=("epub",)).laid_out
+    rebuild(book)
+    assert rebuild(book).rebuilt == []
     _as_a_new_build_makes_it(book, tmp_path, "fresh")
 
 

@@ -52,6 +52,7 @@ class Inputs:
     epub_page_list: bool = True  # the EPUB needs the print layout for its page list
     included: frozenset = frozenset()   # the keys of common only the last build's includes give
     imaged: frozenset = frozenset()     # the keys of common only the last build's images give
+    own: dict = dataclasses.field(default_factory=dict)   # output -> what only it read
 
     @property
     def common(self) -> dict[str, str]:
@@ -77,6 +78,7 @@ class Inputs:
         merged: dict[str, str] = {}
         for group in OUTPUTS[fmt].inputs:
             merged.update(self.groups[group])
+        merged.update(self.own.get(fmt, {}))
         return merged
 
 
@@ -197,10 +199,12 @@ def identity_of(data: dict) -> Identity | None:
 
 
 def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, Any],
-                known_images: list[str], known_includes: list[str] = ()) -> Inputs | None:
+                known_images: list[str], known_includes: list[str] = (),
+                known_own: dict[str, list[str]] | None = None) -> Inputs | None:
     """The fingerprints of the book's sources, given book.toml's ``data``
     (``read_book_toml``); None when it could not be read (the full build then says what is
-    wrong). ``known_includes`` are the files the last build's code blocks included.
+    wrong). ``known_includes`` are the files the last build's code blocks included and its
+    layout read; ``known_own``, by output, those an output read itself (its template's).
     ``known_images`` are the images the last build used, wherever they are in the
     book folder. Only regular files inside the book folder are read."""
     if data is None or identity_of(data) is None:
@@ -262,7 +266,9 @@ def fingerprint(book_dir: Path, data: dict | None, booklet_options: dict[str, An
     included = {f"book/{name}" for name in known_includes} - set(common)
     for key in sorted(included):
         common[key] = file_hash(book_dir / key[len("book/"):], book_dir) or ""
+    own = {fmt: {f"book/{name}": file_hash(book_dir / name, book_dir) or ""
+                 for name in names} for fmt, names in (known_own or {}).items() if names}
     return Inputs(groups={"common": common, "epub": epub, "cover": cover_image,
                           "booklet": booklet}, notes=notes,
                   epub_page_list=epub_settings.get("page_list", True) is not False,
-                  included=frozenset(included), imaged=frozenset(imaged))
+                  included=frozenset(included), imaged=frozenset(imaged), own=own)

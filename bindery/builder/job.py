@@ -72,41 +72,38 @@ class Job:
                 and self.folder.fresh(self.manifest, fmt))
 
     def read_beside(self, made: dict, images: dict) -> tuple[dict[str, str], dict]:
-        """The book's files that the layout and the outputs made read and that the inputs
-        of what read them do not hold (a stylesheet's background in ``art/``, the cover
-        image a print stylesheet shows, a picture the cover wrap's template shows), name
-        -> sha256: what the next build's plan hashes too, as it does the files code blocks
-        included; and, by output, the names of those it read itself (its record's
-        ``read``). A build that did not lay out keeps what the last one's layout read (the
-        same sources), and an output not made now what it read when it was."""
+        """The book's files the layout read that its inputs do not hold (a stylesheet's
+        background in ``art/``, the cover image a print stylesheet shows), name -> sha256:
+        inputs of every output from now on, hashed by the next build's plan as the files
+        code blocks included are. And, by output, the files it read itself (the cover
+        wrap's template's pictures), inputs of that output only. A build that did not lay
+        out keeps what the last layout read, and an output not made now what it read when
+        it was."""
         if self.inputs is None:
             return {}, {}
         common = self.inputs.common
-        records = self.manifest.outputs if self.manifest is not None else {}
-        own = {fmt: {name: common.get(f"book/{name}", "") for name in record.get("read", [])}
-               for fmt, record in records.items() if fmt not in made}
+        own = {fmt: {key[len("book/"):]: digest for key, digest in read.items()}
+               for fmt, read in self.inputs.own.items() if fmt not in made}
         if self.layout is None:                   # the last layout serves, and what it read
-            found = {name: common.get(f"book/{name}", "")
-                     for name in (self.manifest.includes if self.manifest else ())}
-        else:
-            again = self.inputs.included | self.inputs.imaged    # recorded by what read them
-            found = self._in_book(self.layout.read, set(common) - again, images)
-            for fmt, (result, *_) in made.items():
-                listed = {key for group in OUTPUTS[fmt].inputs
-                          for key in self.inputs.groups[group]} - again
-                own[fmt] = self._in_book(result.read, listed, images)
-        for names in own.values():
-            found.update(names)
-        return found, {fmt: sorted(names) for fmt, names in own.items() if names}
+            return {name: common.get(f"book/{name}", "")
+                    for name in (self.manifest.read if self.manifest else ())}, own
+        again = self.inputs.included | self.inputs.imaged    # recorded by what read them
+        found = {name: digest for name, digest in self._in_book(self.layout.read)
+                 if f"book/{name}" not in common or f"book/{name}" in again
+                 if name not in images}
+        for fmt, (result, *_) in made.items():
+            listed = {key for group in OUTPUTS[fmt].inputs
+                      for key in self.inputs.groups[group]} - again
+            own[fmt] = {name: digest for name, digest in self._in_book(result.read)
+                        if f"book/{name}" not in listed}
+        return found, own
 
-    def _in_book(self, read, listed: set, images: dict) -> dict[str, str]:
-        """Of ``read`` ((url, sha256), ...), the book's files that ``listed`` and
-        ``images`` do not hold, by name."""
-        found = {}
+    def _in_book(self, read) -> list[tuple[str, str]]:
+        """Of ``read`` ((url, sha256), ...), the book's files, by name."""
+        found = []
         for url, digest in read:
             name = self.sandbox.book_file(url)
             # A name the manifest could not hold (``c:...`` reads as a drive) is left out.
-            if (name is not None and f"book/{name}" not in listed and name not in images
-                    and relative_name_ok(name)):
-                found[name] = digest
+            if name is not None and relative_name_ok(name):
+                found.append((name, digest))
         return found

@@ -61,8 +61,10 @@ class Manifest:
     page_starts: list[list[Any]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     # The book's files read beyond the folders the fingerprint lists: those code blocks
-    # included, and those the layout and the cover wrap read (a stylesheet's picture).
+    # included, and those the layout read (a stylesheet's picture); an output's own (the
+    # cover wrap's template's) are in its record's ``read``.
     includes: list[str] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -84,7 +86,7 @@ class Manifest:
         manifest = cls(Identity(slug, identifier if isinstance(identifier, str) else ""),
                        outputs=fields.get("outputs"), common=fields.get("common"),
                        page_starts=fields.get("page_starts"), images=fields.get("images"),
-                       includes=fields.get("includes", []),
+                       includes=fields.get("includes", []), read=fields.get("read", []),
                        warnings=fields.get("warnings"), notes=fields.get("notes"))
         return manifest if manifest.valid() else None
 
@@ -94,6 +96,7 @@ class Manifest:
                 and isinstance(self.outputs, dict) and isinstance(self.warnings, list)
                 and all(isinstance(item, str) for item in self.warnings)
                 and isinstance(self.images, list) and isinstance(self.includes, list)
+                and isinstance(self.read, list)
                 and isinstance(self.page_starts, list)):
             return False
         for fmt, record in self.outputs.items():
@@ -108,7 +111,7 @@ class Manifest:
                     and all(isinstance(name, str) and relative_name_ok(name)
                             for name in record.get("read", []))):
                 return False
-        for name in self.images + self.includes:
+        for name in self.images + self.includes + self.read:
             if (not isinstance(name, str) or not relative_name_ok(name)
                     or ".." in name.split("/")):
                 return False
@@ -122,7 +125,7 @@ class Manifest:
                            "slug": self.identity.slug, "identifier": self.identity.identifier,
                            "outputs": self.outputs, "common": self.common,
                            "page_starts": self.page_starts, "images": self.images,
-                           "includes": self.includes,
+                           "includes": self.includes, "read": self.read,
                            "warnings": self.warnings, "notes": self.notes},
                           indent=1, sort_keys=True).encode()
 

@@ -302,9 +302,11 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     inputs = plan.inputs
     images = {image.original: image.digest for image in job.book.images}
     beside, own = job.read_beside(made, images)
-    read = {**job.book.includes, **beside}
     if inputs is not None:
-        inputs = inputs.as_read(read, images)
+        inputs = dataclasses.replace(
+            inputs.as_read({**job.book.includes, **beside}, images),
+            own={fmt: {f"book/{name}": digest for name, digest in read.items()}
+                 for fmt, read in own.items() if read})
     previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
     manifest = Manifest(book) if previous is None else dataclasses.replace(
         copy.deepcopy(previous), identity=book)       # the previous one judges what is ours
@@ -312,7 +314,7 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
         manifest.common = dict(inputs.common)
         manifest.page_starts = [list(dataclasses.astuple(start)) for start in job.starts]
     manifest.images = sorted(images)
-    manifest.includes = sorted(read)
+    manifest.includes, manifest.read = sorted(job.book.includes), sorted(beside)
     manifest.warnings = [str(warning) for warning in report.warnings]
     if inputs is not None:
         manifest.notes = dict(inputs.notes)
@@ -329,8 +331,9 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
                                          alongside))
             manifest.outputs[fmt] = {"file": path.name, "sha256": digest(result.data),
                                      "inputs": inputs.of(fmt) if inputs is not None else {}}
-            if fmt in own:
-                manifest.outputs[fmt]["read"] = own[fmt]
+            if inputs is not None and fmt in inputs.own:
+                manifest.outputs[fmt]["read"] = sorted(key[len("book/"):]
+                                                       for key in inputs.own[fmt])
             if OUTPUTS[fmt].pages_only and not result.warnings:   # warnings are said again
                 manifest.outputs[fmt]["pages"] = job.layout.page_count
         else:

@@ -36,7 +36,9 @@ def make_plan(request: BuildRequest, folder: OutputFolder) -> Plan:
         manifest = folder.read_manifest(book) if book is not None else None
         inputs = fingerprint(request.book_dir, data, request.booklet.given(),
                              manifest.images if manifest else [],
-                             manifest.includes if manifest else [])
+                             manifest.includes + manifest.read if manifest else [],
+                             {fmt: record.get("read", []) for fmt, record
+                              in manifest.outputs.items()} if manifest else {})
     plan = Plan(book, manifest, inputs, request.formats, False)
     if not (request.force or inputs is None or manifest is None):
         with recording(seen):                 # the outputs' checksums: what a stamp holds
