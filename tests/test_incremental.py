@@ -299,6 +299,29 @@ def test_an_ebook_only_build_records_the_includes_it_read(tmp_path):
     _as_a_new_build_makes_it(book, tmp_path, "fresh")
 
 
+def test_the_warnings_of_outputs_left_as_they_are_are_said_again(tmp_path):
+    """A build that makes the e-books only (an ``epub.css`` edit) still says what the
+    layout of the PDFs it leaves said, and ``--strict`` still refuses it."""
+    book = copy_book(TINY, tmp_path / "book")
+    (book / "styles").mkdir()
+    (book / "styles" / "print.css").write_text(
+        (ROOT / "styles" / "print.css").read_text("utf-8") + "\nh1 { frobnicate: 3 }\n",
+        "utf-8")
+    first = build_book(book, tmp_path / "out", formats=FORMATS).report
+    said = [str(warning) for warning in first.warnings if "frobnicate" in str(warning)]
+    assert said
+    (book / "styles" / "epub.css").write_text(
+        (ROOT / "styles" / "epub.css").read_text("utf-8") + "\np { margin: 0 }\n", "utf-8")
+    report = rebuild(book)
+    assert report.rebuilt == EBOOKS and not report.laid_out
+    assert said[0] in map(str, report.warnings)
+    with pytest.raises(BookError, match="frobnicate"):
+        rebuild(book, strict=True)
+    (book / "styles" / "print.css").write_text(
+        (ROOT / "styles" / "print.css").read_text("utf-8"), "utf-8")
+    assert not [w for w in rebuild(book).warnings if "frobnicate" in str(w)]
+
+
 def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
     chapter = book / "chapitres" / "un.md"
     later = time.time() + 100

@@ -66,6 +66,7 @@ class Manifest:
     includes: list[str] = field(default_factory=list)
     read: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    layout_warnings: list[str] = field(default_factory=list)   # the last layout's
     notes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -87,7 +88,8 @@ class Manifest:
                        outputs=fields.get("outputs"), common=fields.get("common"),
                        page_starts=fields.get("page_starts"), images=fields.get("images"),
                        includes=fields.get("includes", []), read=fields.get("read", []),
-                       warnings=fields.get("warnings"), notes=fields.get("notes"))
+                       warnings=fields.get("warnings"), notes=fields.get("notes"),
+                       layout_warnings=fields.get("layout_warnings", []))
         return manifest if manifest.valid() else None
 
     def valid(self) -> bool:
@@ -95,6 +97,7 @@ class Manifest:
         if not (self.identity.identifier and _strings(self.common) and _strings(self.notes)
                 and isinstance(self.outputs, dict) and isinstance(self.warnings, list)
                 and all(isinstance(item, str) for item in self.warnings)
+                and _texts(self.layout_warnings)
                 and isinstance(self.images, list) and isinstance(self.includes, list)
                 and isinstance(self.read, list)
                 and isinstance(self.page_starts, list)):
@@ -107,6 +110,7 @@ class Manifest:
             if not (isinstance(record.get("sha256"), str) and _SHA256.match(record["sha256"])
                     and _strings(record.get("inputs"))
                     and isinstance(record.get("pages", 0), int)
+                    and _texts(record.get("warnings", []))
                     and isinstance(record.get("read", []), list)
                     and all(isinstance(name, str) and relative_name_ok(name)
                             for name in record.get("read", []))):
@@ -126,8 +130,17 @@ class Manifest:
                            "outputs": self.outputs, "common": self.common,
                            "page_starts": self.page_starts, "images": self.images,
                            "includes": self.includes, "read": self.read,
-                           "warnings": self.warnings, "notes": self.notes},
+                           "warnings": self.warnings, "notes": self.notes,
+                           "layout_warnings": self.layout_warnings},
                           indent=1, sort_keys=True).encode()
+
+    def standing(self, formats) -> list[str]:
+        """The warnings the outputs of ``formats`` on disk were made with: the last
+        layout's, and each output's own, said again while those outputs stand."""
+        found = list(self.layout_warnings)
+        for fmt in formats:
+            found += self.outputs.get(fmt, {}).get("warnings", [])
+        return list(dict.fromkeys(found))
 
     def recorded(self, fmt: str, inputs: Inputs) -> bool:
         """Whether the output ``fmt`` was last made from exactly these inputs."""
@@ -163,3 +176,7 @@ def _legacy(fields: dict, slug: str) -> "Manifest | None":
                 and isinstance(record.get("sha256"), str) and _SHA256.match(record["sha256"])):
             kept[fmt] = {"file": record["file"], "sha256": record["sha256"], "inputs": {}}
     return Manifest(Identity(slug, ""), outputs=kept) if kept else None
+
+
+def _texts(value) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -62,7 +62,9 @@ def _unchanged(request: BuildRequest, plan: Plan, folder: OutputFolder) -> Build
         # No output is stale, but what the warnings depend on changed: read the book
         # again (no layout, no output) to know them.
         from ..source import load
-        manifest.warnings = [str(warning) for warning in load(request.book_dir).warnings]
+        manifest.warnings = list(dict.fromkeys(
+            [str(warning) for warning in load(request.book_dir).warnings]
+            + manifest.standing(manifest.outputs)))
         manifest.notes = dict(plan.inputs.notes)
         folder.commit(plan.identity, {}, manifest, manifest)
     report = BuildReport(warnings=list(manifest.warnings))
@@ -91,6 +93,11 @@ def _build(request: BuildRequest, plan: Plan, folder: OutputFolder,
     made = _make(job, plan, request.parallel, clock)
     for fmt in sorted(made, key=list(OUTPUTS).index):   # not in the order they were made
         report.warnings.extend(made[fmt][0].warnings)
+    if plan.manifest is not None:      # what the outputs left as they are were made with
+        said = {str(warning) for warning in report.warnings}
+        standing = plan.manifest.standing(fmt for fmt in request.formats if fmt not in made)
+        report.warnings.extend(warning for warning in standing if warning not in said and (
+            job.layout is None or warning not in plan.manifest.layout_warnings))
     refuse_warnings(request.strict, report.warnings)
     _write(request, plan, job, made, report)
     if request.keep_layout or request.store_layout:
@@ -316,6 +323,8 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     manifest.images = sorted(images)
     manifest.includes, manifest.read = sorted(job.book.includes), sorted(beside)
     manifest.warnings = [str(warning) for warning in report.warnings]
+    if job.layout is not None:
+        manifest.layout_warnings = [str(warning) for warning in job.layout.warnings]
     if inputs is not None:
         manifest.notes = dict(inputs.notes)
     changed = {fmt: previous.changed(fmt, inputs) if previous and inputs else []
@@ -334,6 +343,8 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
             if inputs is not None and fmt in inputs.own:
                 manifest.outputs[fmt]["read"] = sorted(key[len("book/"):]
                                                        for key in inputs.own[fmt])
+            if result.warnings:
+                manifest.outputs[fmt]["warnings"] = [str(warning) for warning in result.warnings]
             if OUTPUTS[fmt].pages_only and not result.warnings:   # warnings are said again
                 manifest.outputs[fmt]["pages"] = job.layout.page_count
         else:
