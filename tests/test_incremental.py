@@ -317,9 +317,27 @@ def test_the_warnings_of_outputs_left_as_they_are_are_said_again(tmp_path):
     assert said[0] in map(str, report.warnings)
     with pytest.raises(BookError, match="frobnicate"):
         rebuild(book, strict=True)
+    # The e-books alone are not the print outputs: the layout's warnings are not theirs.
+    assert not [w for w in rebuild(book, formats=("epub",), strict=True).warnings]
     (book / "styles" / "print.css").write_text(
         (ROOT / "styles" / "print.css").read_text("utf-8"), "utf-8")
     assert not [w for w in rebuild(book).warnings if "frobnicate" in str(w)]
+
+
+def test_the_warnings_said_are_those_of_the_outputs_asked_for(tmp_path):
+    """A perfect-bound tiny book's wrap warns that its spine is too thin: a build of the
+    EPUB alone neither forgets that warning for the next full build nor says it itself."""
+    book = copy_book(TINY, tmp_path / "book")
+    config = book / "book.toml"
+    config.write_text(config.read_text("utf-8").replace(
+        "[print]\n", '[print]\nbinding = "perfect"\n'), "utf-8")
+    first = build_book(book, tmp_path / "out", formats=FORMATS).report
+    assert [w for w in first.warnings if "spine" in str(w)]
+    (tmp_path / "out" / "petit-traite.epub").unlink()
+    assert rebuild(book, formats=("epub",), strict=True).rebuilt == ["epub"]
+    assert not rebuild(book, formats=("epub",), strict=True).rebuilt
+    with pytest.raises(BookError, match="spine"):
+        rebuild(book, strict=True)
 
 
 def test_touching_a_file_without_changing_it_rebuilds_nothing(book):

@@ -135,12 +135,23 @@ class Manifest:
                           indent=1, sort_keys=True).encode()
 
     def standing(self, formats) -> list[str]:
-        """The warnings the outputs of ``formats`` on disk were made with: the last
-        layout's, and each output's own, said again while those outputs stand."""
-        found = list(self.layout_warnings)
+        """The warnings the outputs of ``formats`` on disk were made with, said again while
+        those outputs stand: each one's own, and the last layout's for the print outputs
+        (the PDFs, the booklet imposed from one, the wrap), not for the e-books."""
+        formats = list(formats)
+        printed = any(OUTPUTS[fmt].layout or OUTPUTS[fmt].reads == "pdf" for fmt in formats)
+        found = list(self.layout_warnings) if printed else []
         for fmt in formats:
             found += self.outputs.get(fmt, {}).get("warnings", [])
         return list(dict.fromkeys(found))
+
+    def said_for(self, formats) -> list[str]:
+        """The last build's warnings that concern ``formats``: the book's own (its settings
+        and chapters), and those the outputs of ``formats`` stand with."""
+        theirs = set(self.layout_warnings) | {warning for record in self.outputs.values()
+                                              for warning in record.get("warnings", [])}
+        return list(dict.fromkeys([warning for warning in self.warnings
+                                   if warning not in theirs] + self.standing(formats)))
 
     def recorded(self, fmt: str, inputs: Inputs) -> bool:
         """Whether the output ``fmt`` was last made from exactly these inputs."""

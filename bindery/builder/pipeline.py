@@ -67,7 +67,7 @@ def _unchanged(request: BuildRequest, plan: Plan, folder: OutputFolder) -> Build
             + manifest.standing(manifest.outputs)))
         manifest.notes = dict(plan.inputs.notes)
         folder.commit(plan.identity, {}, manifest, manifest)
-    report = BuildReport(warnings=list(manifest.warnings))
+    report = BuildReport(warnings=manifest.said_for(request.formats))
     refuse_warnings(request.strict, report.warnings)
     for fmt in request.formats:
         path = folder.path / manifest.outputs[fmt]["file"]
@@ -322,7 +322,6 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
         manifest.page_starts = [list(dataclasses.astuple(start)) for start in job.starts]
     manifest.images = sorted(images)
     manifest.includes, manifest.read = sorted(job.book.includes), sorted(beside)
-    manifest.warnings = [str(warning) for warning in report.warnings]
     if job.layout is not None:
         manifest.layout_warnings = [str(warning) for warning in job.layout.warnings]
     if inputs is not None:
@@ -351,6 +350,9 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
             if fmt in job.settled:     # made from what it was made from: as it is on disk
                 manifest.outputs[fmt]["inputs"] = inputs.of(fmt)
             report.outputs.append(Output(fmt, path, size_on_disk(path), 0.0, False))
+    # Every warning the folder's outputs stand with, those not asked for this time too.
+    manifest.warnings = list(dict.fromkeys([str(warning) for warning in report.warnings]
+                                           + manifest.standing(manifest.outputs)))
     job.folder.commit(book, files, manifest, previous)
 
 
