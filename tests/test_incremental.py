@@ -340,6 +340,23 @@ def test_the_warnings_said_are_those_of_the_outputs_asked_for(tmp_path):
         rebuild(book, strict=True)
 
 
+def test_a_stray_chapter_file_come_and_gone_keeps_the_chapters_warnings(tmp_path):
+    """Only the chapter files present changed (a stray ``.md``, then not): nothing is made,
+    the book is read again for its warnings, and its chapters' are kept (raw HTML taken
+    out), so that ``--strict`` refuses as it would in a new folder."""
+    book = copy_book(TINY, tmp_path / "book")
+    chapter = book / "chapitres" / "deux.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n<blink>oh</blink>\n", "utf-8")
+    first = build_book(book, tmp_path / "out", formats=FORMATS).report
+    assert [w for w in first.warnings if "blink" in str(w)]
+    stray = book / "chapitres" / "orphelin.md"
+    stray.write_text("---\ntitle: Orphelin\n---\n\nSeul.\n", "utf-8")
+    assert rebuild(book).rebuilt == []
+    stray.unlink()
+    with pytest.raises(BookError, match="blink"):
+        rebuild(book, strict=True)
+
+
 def test_touching_a_file_without_changing_it_rebuilds_nothing(book):
     chapter = book / "chapitres" / "un.md"
     later = time.time() + 100

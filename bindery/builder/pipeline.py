@@ -59,12 +59,15 @@ def _unchanged(request: BuildRequest, plan: Plan, folder: OutputFolder) -> Build
     """Nothing to make: the last build's outputs and warnings stand."""
     manifest = plan.manifest
     if manifest.notes != plan.inputs.notes:
-        # No output is stale, but what the warnings depend on changed: read the book
-        # again (no layout, no output) to know them.
+        # No output is stale, but what the warnings depend on changed: read and convert
+        # the book again (no layout, no output) to know them.
+        from ..convert import convert
+        from ..render import styled_classes
         from ..source import load
-        manifest.warnings = list(dict.fromkeys(
-            [str(warning) for warning in load(request.book_dir).warnings]
-            + manifest.standing(manifest.outputs)))
+        book = load(request.book_dir)
+        book = convert(book, styled_classes(Sandbox(book.root.resolve())))
+        manifest.warnings = list(dict.fromkeys([str(warning) for warning in book.warnings]
+                                               + manifest.standing(manifest.outputs)))
         manifest.notes = dict(plan.inputs.notes)
         folder.commit(plan.identity, {}, manifest, manifest)
     report = BuildReport(warnings=manifest.said_for(request.formats))
