@@ -82,18 +82,19 @@ class Inputs:
         return merged
 
 
+def chapter_keys(book) -> set[str]:
+    """The fingerprints' names of the book's chapter files inside its folder."""
+    return {f"book/{chapter.source.relative_to(book.root).as_posix()}"
+            for chapter in book.chapters if chapter.source.is_relative_to(book.root)}
+
+
 def sources_but_chapters(inputs: Inputs | None, book) -> tuple[str, dict] | None:
     """A fingerprint of the book's sources as the plan took them (``inputs``), but its
     chapters': what a chapter's conversion may read besides its own text; and each file's,
     by name, for the files a chapter reads (``convert/memo.py``)."""
-    if inputs is None:
+    chapters = chapter_keys(book)
+    if inputs is None or len(chapters) < len(book.chapters):    # one is outside the book
         return None
-    chapters = set()
-    for chapter in book.chapters:
-        try:
-            chapters.add(f"book/{chapter.source.relative_to(book.root).as_posix()}")
-        except ValueError:
-            return None
     listing = sorted((group, name, value) for group, names in inputs.groups.items()
                      for name, value in names.items() if name not in chapters)
     known = {name: value for names in inputs.groups.values()

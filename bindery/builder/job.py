@@ -11,7 +11,7 @@ from ..errors import BookError
 from ..model import Book, Cover, PageStart
 from ..paths import relative_name_ok
 from ..sandbox import Sandbox
-from .fingerprint import Identity, Inputs
+from .fingerprint import Identity, Inputs, chapter_keys
 from .manifest import Manifest
 from .outdir import OutputFolder
 from .outputs import OUTPUTS
@@ -65,9 +65,7 @@ class Job:
                 and record.get("pages") == self.layout.page_count
                 and self.manifest.identity == Identity(self.book.slug, self.book.identifier)):
             return False
-        text = {f"book/{chapter.source.relative_to(self.book.root).as_posix()}"
-                for chapter in self.book.chapters
-                if chapter.source.is_relative_to(self.book.root)}
+        text = chapter_keys(self.book)
         return (all(key in text for key in self.manifest.changed(fmt, self.inputs))
                 and self.folder.fresh(self.manifest, fmt))
 
@@ -76,14 +74,13 @@ class Job:
         background in ``art/``, the cover image a print stylesheet shows), name -> sha256:
         inputs of every output from now on, hashed by the next build's plan as the files
         code blocks included are. And, by output, the files it read itself (the cover
-        wrap's template's pictures), inputs of that output only. A build that did not lay
+        wrap's template's pictures), inputs of that output only (fingerprint -> sha256). A build that did not lay
         out keeps what the last layout read, and an output not made now what it read when
         it was."""
         if self.inputs is None:
             return {}, {}
         common = self.inputs.common
-        own = {fmt: {key[len("book/"):]: digest for key, digest in read.items()}
-               for fmt, read in self.inputs.own.items() if fmt not in made}
+        own = {fmt: read for fmt, read in self.inputs.own.items() if fmt not in made}
         if self.layout is None:                   # the last layout serves, and what it read
             return {name: common.get(f"book/{name}", "")
                     for name in (self.manifest.read if self.manifest else ())}, own
@@ -94,7 +91,7 @@ class Job:
         for fmt, (result, *_) in made.items():
             listed = {key for group in OUTPUTS[fmt].inputs
                       for key in self.inputs.groups[group]} - again
-            own[fmt] = {name: digest for name, digest in self._in_book(result.read)
+            own[fmt] = {f"book/{name}": digest for name, digest in self._in_book(result.read)
                         if f"book/{name}" not in listed}
         return found, own
 

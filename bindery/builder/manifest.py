@@ -95,11 +95,9 @@ class Manifest:
     def valid(self) -> bool:
         """Whether every field has the shape Bindery writes."""
         if not (self.identity.identifier and _strings(self.common) and _strings(self.notes)
-                and isinstance(self.outputs, dict) and isinstance(self.warnings, list)
-                and all(isinstance(item, str) for item in self.warnings)
+                and isinstance(self.outputs, dict) and _texts(self.warnings)
                 and _texts(self.layout_warnings)
-                and isinstance(self.images, list) and isinstance(self.includes, list)
-                and isinstance(self.read, list)
+                and _names(self.images) and _names(self.includes) and _names(self.read)
                 and isinstance(self.page_starts, list)):
             return False
         for fmt, record in self.outputs.items():
@@ -111,13 +109,7 @@ class Manifest:
                     and _strings(record.get("inputs"))
                     and isinstance(record.get("pages", 0), int)
                     and _texts(record.get("warnings", []))
-                    and isinstance(record.get("read", []), list)
-                    and all(isinstance(name, str) and relative_name_ok(name)
-                            for name in record.get("read", []))):
-                return False
-        for name in self.images + self.includes + self.read:
-            if (not isinstance(name, str) or not relative_name_ok(name)
-                    or ".." in name.split("/")):
+                    and _names(record.get("read", []))):
                 return False
         return all(isinstance(start, list) and len(start) == 4
                    and isinstance(start[0], int) and isinstance(start[1], str)
@@ -191,3 +183,10 @@ def _legacy(fields: dict, slug: str) -> "Manifest | None":
 
 def _texts(value) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _names(value) -> bool:
+    """Whether ``value`` is a list of names of files inside the book folder."""
+    return isinstance(value, list) and all(
+        isinstance(name, str) and relative_name_ok(name) and ".." not in name.split("/")
+        for name in value)

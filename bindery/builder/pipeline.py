@@ -315,8 +315,7 @@ def _write(request: BuildRequest, plan: Plan, job: Job,
     if inputs is not None:
         inputs = dataclasses.replace(
             inputs.as_read({**job.book.includes, **beside}, images),
-            own={fmt: {f"book/{name}": digest for name, digest in read.items()}
-                 for fmt, read in own.items() if read})
+            own={fmt: read for fmt, read in own.items() if read})
     previous = plan.manifest if plan.identity == book else job.folder.read_manifest(book)
     manifest = Manifest(book) if previous is None else dataclasses.replace(
         copy.deepcopy(previous), identity=book)       # the previous one judges what is ours
