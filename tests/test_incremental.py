@@ -68,21 +68,45 @@ def test_a_book_with_pictures_outside_images_is_up_to_date_after_its_first_build
     assert rebuild(book).rebuilt == []
 
 
+def _picture(path: Path, colour: tuple) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (60, 90), colour).save(path)
+
+
+def _style(book: Path, name: str, rules: str) -> None:
+    """The book's own stylesheet ``name`` (print.css, epub.css): Bindery's, and ``rules``."""
+    (book / "styles").mkdir(exist_ok=True)
+    (book / "styles" / name).write_text(
+        (ROOT / "styles" / name).read_text("utf-8") + rules, "utf-8")
+
+
+def _cover_in_art(book: Path) -> None:
+    """A cover image of the book's own outside ``images/``: ``art/front.png``."""
+    _picture(book / "art" / "front.png", (200, 30, 30))
+    config = book / "book.toml"
+    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
+
+
+def _as_a_new_build_makes_it(book: Path, tmp_path: Path, name: str) -> None:
+    """Every output and the manifest as a new build of the same sources makes them."""
+    fresh = build_book(book, tmp_path / name, formats=FORMATS).out
+    made = {name: data for name, data in output_contents(book.parent / "out").items()
+            if not name.endswith(".stamp")}      # left by a build with nothing to do
+    assert made == output_contents(fresh)
+
+
 def test_a_new_cover_image_outside_images_makes_the_cover_wrap_again(tmp_path):
     """The cover image is on the e-book's cover and on the front of the print cover wrap:
     kept outside ``images/`` (``cover = "art/front.png"``), it was an input of the e-books
     only, and a new picture left the wrap printing the old one."""
-    from PIL import Image
-
     book = copy_book(TINY, tmp_path / "book")
-    (book / "art").mkdir()
-    Image.new("RGB", (800, 1200), (200, 30, 30)).save(book / "art" / "front.png")
-    config = book / "book.toml"
-    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
+    _cover_in_art(book)
     build_book(book, tmp_path / "out", formats=FORMATS)
     wrap = tmp_path / "out" / "petit-traite-cover.pdf"
     red = wrap.read_bytes()
-    Image.new("RGB", (800, 1200), (30, 30, 200)).save(book / "art" / "front.png")
+    _picture(book / "art" / "front.png", (30, 30, 200))
     report = rebuild(book)
     assert sorted(report.rebuilt) == ["cover", "epub", "kepub", "site"]
     assert wrap.read_bytes() != red
@@ -98,15 +122,11 @@ def test_a_file_a_stylesheet_reads_outside_the_listed_folders_is_an_input(tmp_pa
 
     book = copy_book(TINY, tmp_path / "book")
     (book / "art").mkdir()
-    (book / "styles").mkdir()
     Image.new("RGB", (40, 40), (200, 30, 30)).save(book / "art" / "rule.png")
-    (book / "styles" / "print.css").write_text(
-        (ROOT / "styles" / "print.css").read_text("utf-8")
-        + "\nh1 { background: url(../art/rule.png) no-repeat; }\n", "utf-8")
+    _style(book, "print.css", "\nh1 { background: url(../art/rule.png) no-repeat; }\n")
     build_book(book, tmp_path / "out", formats=FORMATS)
     assert rebuild(book).rebuilt == []
-    (book / "styles" / "epub.css").write_text(
-        (ROOT / "styles" / "epub.css").read_text("utf-8") + "\np { margin: 0 }\n", "utf-8")
+    _style(book, "epub.css", "\np { margin: 0 }\n")
     report = rebuild(book)
     assert report.rebuilt == EBOOKS and not report.laid_out
     Image.new("RGB", (40, 40), (30, 30, 200)).save(book / "art" / "rule.png")
@@ -117,25 +137,10 @@ def test_a_file_a_stylesheet_reads_outside_the_listed_folders_is_an_input(tmp_pa
     assert rebuild(book).rebuilt == []
 
 
-def _picture(path: Path, colour: tuple) -> None:
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (60, 90), colour).save(path)
-
-
-def _same_as_a_new_build(book: Path, tmp_path: Path, name: str) -> None:
-    fresh = build_book(book, tmp_path / name, formats=FORMATS).out
-    for path in fresh.glob("petit-traite*.*"):
-        assert (book.parent / "out" / path.name).read_bytes() == path.read_bytes(), path.name
-
-
 def _wrap_showing(book: Path, name: str) -> None:
     """The book's own cover template, showing ``art/<name>.png`` on the back."""
-    _picture(book / "art" / "front.png", (200, 30, 30))
+    _cover_in_art(book)
     _picture(book / "art" / f"{name}.png", (30, 30, 200))
-    config = book / "book.toml"
-    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
     template = (ROOT / "templates" / "print" / "cover.html").read_text("utf-8")
     (book / "templates" / "print").mkdir(parents=True)
     back = f"{{{{ cover_image | replace('front.png', '{name}.png') }}}}"
@@ -147,18 +152,13 @@ def test_the_cover_image_a_print_stylesheet_shows_is_an_input_of_the_pdfs(tmp_pa
     """The cover image is an input of the e-books and the wrap (``cover``); a print
     stylesheet that shows it too makes it an input of the layout's outputs."""
     book = copy_book(TINY, tmp_path / "book")
-    _picture(book / "art" / "front.png", (200, 30, 30))
-    config = book / "book.toml"
-    config.write_text('cover = "art/front.png"\n' + config.read_text("utf-8"), "utf-8")
-    (book / "styles").mkdir()
-    (book / "styles" / "print.css").write_text(
-        (ROOT / "styles" / "print.css").read_text("utf-8")
-        + "\nh1 { background: url(../art/front.png) no-repeat; }\n", "utf-8")
+    _cover_in_art(book)
+    _style(book, "print.css", "\nh1 { background: url(../art/front.png) no-repeat; }\n")
     build_book(book, tmp_path / "out", formats=FORMATS)
     assert rebuild(book).rebuilt == []
     _picture(book / "art" / "front.png", (30, 200, 30))
     assert sorted(rebuild(book).rebuilt) == sorted(ALL)
-    _same_as_a_new_build(book, tmp_path, "fresh")
+    _as_a_new_build_makes_it(book, tmp_path, "fresh")
 
 
 def test_a_file_only_the_cover_wrap_reads_stays_an_input_while_the_wrap_is_left(tmp_path):
@@ -174,7 +174,7 @@ def test_a_file_only_the_cover_wrap_reads_stays_an_input_while_the_wrap_is_left(
     _picture(book / "art" / "back.png", (200, 200, 30))
     assert "cover" in rebuild(book).rebuilt
     assert (tmp_path / "out" / "petit-traite-cover.pdf").read_bytes() != wrap
-    _same_as_a_new_build(book, tmp_path, "fresh")
+    _as_a_new_build_makes_it(book, tmp_path, "fresh")
 
 
 def test_a_read_file_whose_name_the_manifest_cannot_hold_does_not_spoil_it(tmp_path):
@@ -183,20 +183,9 @@ def test_a_read_file_whose_name_the_manifest_cannot_hold_does_not_spoil_it(tmp_p
     build made everything again)."""
     book = copy_book(TINY, tmp_path / "book")
     _picture(book / "art" / "rule:1.png", (200, 30, 30))
-    (book / "styles").mkdir()
-    (book / "styles" / "print.css").write_text(
-        (ROOT / "styles" / "print.css").read_text("utf-8")
-        + '\nh1 { background: url("../art/rule:1.png") no-repeat; }\n', "utf-8")
+    _style(book, "print.css", '\nh1 { background: url("../art/rule:1.png") no-repeat; }\n')
     build_book(book, tmp_path / "out", formats=FORMATS)
     assert rebuild(book).rebuilt == []
-
-
-def _as_a_new_build_makes_it(book: Path, tmp_path: Path, name: str) -> None:
-    """Every output and the manifest as a new build of the same sources makes them."""
-    fresh = build_book(book, tmp_path / name, formats=FORMATS).out
-    made = {name: data for name, data in output_contents(book.parent / "out").items()
-            if not name.endswith(".stamp")}      # left by a build with nothing to do
-    assert made == output_contents(fresh)
 
 
 def test_files_no_longer_read_are_no_longer_inputs(tmp_path):
@@ -209,11 +198,8 @@ def test_files_no_longer_read_are_no_longer_inputs(tmp_path):
     _picture(book / "art" / "both.png", (30, 30, 200))
     (book / "listings").mkdir()
     (book / "listings" / "a.rs").write_text("fn main() {}\n", "utf-8")
-    (book / "styles").mkdir()
-    (book / "styles" / "print.css").write_text(
-        (ROOT / "styles" / "print.css").read_text("utf-8")
-        + "\nh4 { background: url(../art/quote.png) no-repeat; }"
-        + "\nh1 { background: url(../art/both.png) no-repeat; }\n", "utf-8")
+    _style(book, "print.css", "\nh4 { background: url(../art/quote.png) no-repeat; }"
+           + "\nh1 { background: url(../art/both.png) no-repeat; }\n")
     chapter = book / "chapitres" / "deux.md"
     text = chapter.read_text("utf-8")
     chapter.write_text(text + "\n#### Un intertitre\n\n![Les deux](../art/both.png)\n\n"
@@ -303,15 +289,11 @@ def test_the_warnings_of_outputs_left_as_they_are_are_said_again(tmp_path):
     """A build that makes the e-books only (an ``epub.css`` edit) still says what the
     layout of the PDFs it leaves said, and ``--strict`` still refuses it."""
     book = copy_book(TINY, tmp_path / "book")
-    (book / "styles").mkdir()
-    (book / "styles" / "print.css").write_text(
-        (ROOT / "styles" / "print.css").read_text("utf-8") + "\nh1 { frobnicate: 3 }\n",
-        "utf-8")
+    _style(book, "print.css", "\nh1 { frobnicate: 3 }\n")
     first = build_book(book, tmp_path / "out", formats=FORMATS).report
     said = [str(warning) for warning in first.warnings if "frobnicate" in str(warning)]
     assert said
-    (book / "styles" / "epub.css").write_text(
-        (ROOT / "styles" / "epub.css").read_text("utf-8") + "\np { margin: 0 }\n", "utf-8")
+    _style(book, "epub.css", "\np { margin: 0 }\n")
     report = rebuild(book)
     assert report.rebuilt == EBOOKS and not report.laid_out
     assert said[0] in map(str, report.warnings)
@@ -319,8 +301,7 @@ def test_the_warnings_of_outputs_left_as_they_are_are_said_again(tmp_path):
         rebuild(book, strict=True)
     # The e-books alone are not the print outputs: the layout's warnings are not theirs.
     assert not [w for w in rebuild(book, formats=("epub",), strict=True).warnings]
-    (book / "styles" / "print.css").write_text(
-        (ROOT / "styles" / "print.css").read_text("utf-8"), "utf-8")
+    _style(book, "print.css", "")
     assert not [w for w in rebuild(book).warnings if "frobnicate" in str(w)]
 
 

@@ -89,8 +89,10 @@ class Job:
                  if f"book/{name}" not in common or f"book/{name}" in again
                  if name not in images}
         for fmt, (result, *_) in made.items():
+            # ``again`` is of common: a key another group holds is listed all the same.
             listed = {key for group in OUTPUTS[fmt].inputs
-                      for key in self.inputs.groups[group]} - again
+                      for key in self.inputs.groups[group]
+                      if group != "common" or key not in again}
             own[fmt] = {f"book/{name}": digest for name, digest in self._in_book(result.read)
                         if f"book/{name}" not in listed}
         return found, own
